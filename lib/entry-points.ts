@@ -1,0 +1,89 @@
+import type {
+  FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteGenericInterface, RouteOptions
+} from 'fastify'
+import { FileNotFound, InvalidOption, NotRegistered, describe } from './errors.js'
+import { DOWNLOAD_OPTION_NAMES, resolvePlan, validateDownloadOptions, type DownloadPlan } from './options.js'
+import { serve } from './serve.js'
+import type { DownloadFile, DownloadOptions } from './types.js'
+
+/** What getFile (or a virtualDownload route's handler) may return. */
+export type Downloadable = DownloadFile | Blob
+
+export type GetFile<RouteGeneric extends RouteGenericInterface = RouteGenericInterface> = (
+  this: FastifyInstance,
+  request: FastifyRequest<RouteGeneric>,
+  reply: FastifyReply<RouteGeneric>
+) => Downloadable | null | undefined | Promise<Downloadable | null | undefined>
+
+// ---- 1. the reply decorator ------------------------------------------------------------------
+
+/** reply.virtualDownload(file, options?): options given per call are checked and resolved per call. */
+export function virtualDownloadDecorator (defaults: DownloadOptions) {
+  const plan = resolvePlan(defaults)
+  return function virtualDownload (this: FastifyReply, file: Downloadable, options?: DownloadOptions): FastifyReply {
+    return serve(this, file, options === undefined ? plan : resolvePlan(defaults, validateDownloadOptions(options)))
+  }
+}
+
+// ---- 2. the route option ---------------------------------------------------------------------
+
+const kGetFile = Symbol('fastify-downloadview.getFile')
+type MarkedHandler = RouteOptions['handler'] & { [kGetFile]?: GetFile }
+
+/** The onRoute hook: a route with `virtualDownload` gets its handler (getFile) wrapped in the core. */
+export function virtualDownloadRouteHook (defaults: DownloadOptions) {
+  return function onRoute (routeOptions: RouteOptions): void {
+    const option = routeOptions.virtualDownload
+    if (option === undefined || option === false) return
+    if (option !== true && (option === null || typeof option !== 'object')) {
+      throw new InvalidOption('virtualDownload', `must be true, false or DownloadOptions, got ${describe(option)} (route ${routeOptions.url})`)
+    }
+    const plan = resolvePlan(defaults, option === true ? {} : validateDownloadOptions(option, 'virtualDownload.'))
+    const handler = routeOptions.handler as MarkedHandler
+    routeOptions.handler = downloadHandler(handler[kGetFile] ?? handler as unknown as GetFile, plan)
+  }
+}
+
+function downloadHandler (getFile: GetFile, plan: DownloadPlan) {
+  return function handler (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+    const file = getFile.call(this, request, reply)
+    if (file instanceof Promise) return file.then((file) => deliver(reply, file, plan))
+    return deliver(reply, file, plan)
+  }
+}
+
+function deliver (reply: FastifyReply, file: Downloadable | FastifyReply | null | undefined, plan: DownloadPlan): FastifyReply {
+  // getFile answered on its own (reply.send, reply.redirect...)
+  if (file === reply || reply.sent) return reply
+  if (file === null || file === undefined) throw new FileNotFound()
+  return serve(reply, file, plan)
+}
+
+// ---- 3. the route factory --------------------------------------------------------------------
+
+export interface VirtualDownloadRouteOptions<RouteGeneric extends RouteGenericInterface = RouteGenericInterface>
+  extends Omit<RouteOptions, 'method' | 'handler' | 'virtualDownload'>, DownloadOptions {
+  /** Default 'GET' (HEAD comes with it). */
+  method?: HTTPMethods | HTTPMethods[]
+  getFile: GetFile<RouteGeneric>
+}
+
+/** A full RouteOptions object for app.route(): method GET by default, getFile as its handler. */
+export function virtualDownloadRoute<RouteGeneric extends RouteGenericInterface = RouteGenericInterface> (
+  options: VirtualDownloadRouteOptions<RouteGeneric>
+): RouteOptions {
+  if (options === null || typeof options !== 'object') throw new InvalidOption('options', `must be an object, got ${describe(options)}`)
+  const { getFile, ...rest } = options
+  if (typeof getFile !== 'function') throw new InvalidOption('getFile', `must be a function, got ${describe(getFile)}`)
+  const downloadOptions: Record<string, unknown> = {}
+  const route: Record<string, unknown> = { method: 'GET' }
+  for (const [key, value] of Object.entries(rest)) {
+    if ((DOWNLOAD_OPTION_NAMES as readonly string[]).includes(key)) downloadOptions[key] = value
+    else route[key] = value
+  }
+  const handler: MarkedHandler = function notRegistered () {
+    throw new NotRegistered()
+  }
+  handler[kGetFile] = getFile as GetFile
+  return { ...route, handler, virtualDownload: validateDownloadOptions(downloadOptions) } as RouteOptions
+}

@@ -1,0 +1,43 @@
+import createError from '@fastify/error'
+
+// Every error of the plugin, once, with a code (the Fastify core way).
+
+/** Throw from getFile (or a route handler) when there is nothing to download: answers 404. */
+export const FileNotFound = createError<'FST_DOWNLOADVIEW_FILE_NOT_FOUND', 404, []>(
+  'FST_DOWNLOADVIEW_FILE_NOT_FOUND', 'File not found', 404)
+
+/** A DownloadOptions value (plugin, route or decorator) is wrong; thrown at definition time. */
+export const InvalidOption = createError<'FST_DOWNLOADVIEW_INVALID_OPTION', 500, [name: string, problem: string]>(
+  'FST_DOWNLOADVIEW_INVALID_OPTION', 'Invalid option "%s": %s', 500, TypeError)
+
+/** getFile returned something that is neither a DownloadFile nor a Blob. */
+export const InvalidFile = createError<'FST_DOWNLOADVIEW_INVALID_FILE', 500, [seen: string]>(
+  'FST_DOWNLOADVIEW_INVALID_FILE', 'Expected a DownloadFile (an object with a stream() method) or a Blob, got %s', 500, TypeError)
+
+/** A file wrapper's metadata cannot be put in a header (bad etag, content type...). */
+export const InvalidFileField = createError<'FST_DOWNLOADVIEW_INVALID_FILE_FIELD', 500, [field: string, problem: string]>(
+  'FST_DOWNLOADVIEW_INVALID_FILE_FIELD', 'Invalid file %s: %s', 500, TypeError)
+
+/** A stream or iterator content was asked for a second time. */
+export const ContentConsumed = createError<'FST_DOWNLOADVIEW_CONTENT_CONSUMED', 500, []>(
+  'FST_DOWNLOADVIEW_CONTENT_CONSUMED', 'This VirtualFile wraps a stream or an iterator, which can be read only once', 500)
+
+/** The content produced a number of bytes other than the size the wrapper declared. */
+export const SizeMismatch = createError<'FST_DOWNLOADVIEW_SIZE_MISMATCH', 500, [declared: number, seen: string]>(
+  'FST_DOWNLOADVIEW_SIZE_MISMATCH', 'The file declared %s bytes, but its content produced %s', 500)
+
+/** TextIteratorIO / BytesIteratorIO got an item of the wrong type. */
+export const InvalidIteratorItem = createError<'FST_DOWNLOADVIEW_INVALID_ITEM', 500, [reader: string, expected: string, seen: string]>(
+  'FST_DOWNLOADVIEW_INVALID_ITEM', '%s expects %s items, got %s', 500, TypeError)
+
+/** A route built by virtualDownloadRoute ran without the plugin registered in its context. */
+export const NotRegistered = createError<'FST_DOWNLOADVIEW_NOT_REGISTERED', 500, []>(
+  'FST_DOWNLOADVIEW_NOT_REGISTERED', 'fastify-downloadview is not registered in the context of this route; register it before defining the route', 500)
+
+/** A short description of a value for error messages: its type, or its class. */
+export function describe (value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value !== 'object') return typeof value
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name
+  return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object'
+}

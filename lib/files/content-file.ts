@@ -1,0 +1,26 @@
+import { textEncoding, ENCODING_NAMES } from '../encoding.js'
+import { VirtualFile } from './virtual-file.js'
+
+export interface ContentFileOptions {
+  name?: string
+  modifiedTime?: Date
+  etag?: string
+  contentType?: string
+  /** Encodes string content, and is the charset (default utf-8). */
+  encoding?: string
+}
+
+/** In-memory content, like Django's ContentFile: size known, served in ranges. */
+export class ContentFile extends VirtualFile {
+  constructor (content: string | Uint8Array, options: ContentFileOptions = {}) {
+    const { encoding: name = 'utf-8', ...metadata } = options
+    const encoding = textEncoding(name)
+    if (encoding === undefined) {
+      throw new TypeError(`ContentFile: unknown encoding ${JSON.stringify(name)}; use one of ${ENCODING_NAMES.join(', ')}`)
+    }
+    if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
+      throw new TypeError('ContentFile: content must be a string or a Uint8Array')
+    }
+    super(typeof content === 'string' ? Buffer.from(content, encoding.node) : content, { ...metadata, charset: encoding.charset })
+  }
+}

@@ -1,0 +1,99 @@
+import { Readable } from 'node:stream'
+import { ContentConsumed, InvalidFile, describe } from '../errors.js'
+import type { ByteRange, DownloadFile, StreamContent } from '../types.js'
+import { toBuffer } from './content.js'
+
+/** What a VirtualFile can wrap. */
+export type VirtualContent =
+  | NodeJS.ReadableStream
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array | string>
+  | Iterable<Uint8Array | string>
+  | Uint8Array
+  | string
+  | Blob
+
+export interface VirtualFileOptions {
+  name?: string
+  /** Declared size of stream or iterator content; ignored for strings, bytes and Blobs, whose size is known. */
+  size?: number
+  modifiedTime?: Date
+  etag?: string
+  contentType?: string
+  charset?: string
+  wasModifiedSince?: (since: Date) => boolean | Promise<boolean>
+}
+
+/**
+ * A file that does not live on disk (django-downloadview's VirtualFile): content in memory, a Blob,
+ * a stream or an iterator, plus the metadata that makes it a download. In-memory and Blob content
+ * is served any number of times and in ranges; a stream or an iterator is read at most once.
+ */
+export class VirtualFile implements DownloadFile {
+  readonly name?: string
+  readonly size?: number
+  readonly modifiedTime?: Date
+  readonly etag?: string
+  readonly contentType?: string
+  readonly charset?: string
+  readonly acceptsRanges: boolean
+  readonly wasModifiedSince?: (since: Date) => boolean | Promise<boolean>
+  readonly #bytes: Buffer | undefined
+  readonly #blob: Blob | undefined
+  #once: Exclude<VirtualContent, Uint8Array | string | Blob> | undefined
+  #consumed = false
+
+  constructor (content: VirtualContent, options: VirtualFileOptions = {}) {
+    let { name, size, modifiedTime, contentType } = options
+    if (typeof content === 'string' || content instanceof Uint8Array) {
+      this.#bytes = toBuffer(content)
+      size = this.#bytes.length
+    } else if (content instanceof Blob) {
+      this.#blob = content
+      size = content.size
+      contentType ??= content.type === '' ? undefined : content.type
+      if (content instanceof File) {
+        name ??= content.name
+        modifiedTime ??= new Date(content.lastModified)
+      }
+    } else if (content !== null && typeof content === 'object' &&
+      (content instanceof Readable || Symbol.asyncIterator in content || Symbol.iterator in content)) {
+      this.#once = content
+    } else {
+      throw new InvalidFile(`VirtualFile content: ${describe(content)}`)
+    }
+    this.acceptsRanges = this.#once === undefined
+    // only the fields that are set exist, so `'etag' in file` tells what a header can be made of
+    if (name !== undefined) this.name = name
+    if (size !== undefined) this.size = size
+    if (modifiedTime !== undefined) this.modifiedTime = modifiedTime
+    if (options.etag !== undefined) this.etag = options.etag
+    if (contentType !== undefined) this.contentType = contentType
+    if (options.charset !== undefined) this.charset = options.charset
+    if (options.wasModifiedSince !== undefined) this.wasModifiedSince = options.wasModifiedSince
+  }
+
+  stream (range?: ByteRange): StreamContent {
+    if (this.#bytes !== undefined) return range === undefined ? this.#bytes : this.#bytes.subarray(range.start, range.end + 1)
+    if (this.#blob !== undefined) return (range === undefined ? this.#blob : this.#blob.slice(range.start, range.end + 1)).stream()
+    const content = this.#once
+    if (content === undefined || this.#consumed) throw new ContentConsumed()
+    this.#consumed = true
+    this.#once = undefined
+    return content
+  }
+
+  /** Releases stream or iterator content that will not be read: destroy(), cancel() or return(). */
+  close (): void {
+    const content = this.#once
+    this.#once = undefined
+    this.#consumed = true
+    if (content === undefined) return
+    if (content instanceof Readable) content.destroy()
+    else if (content instanceof ReadableStream) content.cancel().catch(() => {})
+    else {
+      const iterator = content as Partial<AsyncIterator<unknown>>
+      if (typeof iterator.return === 'function') Promise.resolve(iterator.return()).catch(() => {})
+    }
+  }
+}

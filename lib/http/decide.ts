@@ -1,0 +1,60 @@
+import type { FastifyRequest } from 'fastify'
+import type { FileMetadata } from '../metadata.js'
+import type { ByteRange, DownloadFile } from '../types.js'
+import { notModified, preconditionFailed, weakMatch } from './conditional.js'
+import { ifRangeMatches, parseRange } from './range.js'
+
+/** What to answer: the status, the slice for a 206, and whether a body goes out at all. */
+export interface Decision {
+  readonly status: 200 | 206 | 304 | 412 | 416
+  readonly range?: ByteRange
+  readonly body: boolean
+}
+
+type MaybePromise<T> = T | Promise<T>
+
+function then<T, U> (value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> {
+  return value instanceof Promise ? value.then(next) : next(value)
+}
+
+const NO_BODY = { body: false } as const
+
+/**
+ * The decision for one request (RFC 9110 §13.2.2 order): preconditions (412), then If-None-Match /
+ * If-Modified-Since (304), then Range / If-Range (206 / 416), else 200. HEAD gets no body, and,
+ * since range handling is defined for GET only (§14.2), HEAD answers as a GET without Range would.
+ * Synchronous unless the file's wasModifiedSince answers with a promise.
+ */
+export function decide (request: FastifyRequest, meta: FileMetadata, file: DownloadFile, acceptRanges: boolean): MaybePromise<Decision> {
+  const { headers, method } = request
+  const get = method === 'GET'
+  const body = get || method !== 'HEAD'
+  const full: Decision = { status: 200, body }
+  if (headers['if-match'] === undefined && headers['if-unmodified-since'] === undefined &&
+    headers['if-none-match'] === undefined && headers['if-modified-since'] === undefined) {
+    return ranged(request, meta, full, acceptRanges && get)
+  }
+  const validators = { etag: meta.etag, modifiedTime: meta.modifiedTime, wasModifiedSince: file.wasModifiedSince?.bind(file) }
+  return then(preconditionFailed(headers, validators), (failed) => {
+    if (failed) return { status: 412, ...NO_BODY }
+    // §13.1.2 / §13.1.3: If-None-Match and If-Modified-Since give a 304 on GET and HEAD;
+    // for other methods a matching If-None-Match is a failed precondition
+    if (!get && method !== 'HEAD') {
+      const ifNoneMatch = headers['if-none-match']
+      return ifNoneMatch !== undefined && weakMatch(ifNoneMatch, meta.etag) ? { status: 412, ...NO_BODY } : full
+    }
+    return then(notModified(headers, validators), (unchanged): Decision =>
+      unchanged ? { status: 304, ...NO_BODY } : ranged(request, meta, full, acceptRanges && get))
+  })
+}
+
+function ranged (request: FastifyRequest, meta: FileMetadata, full: Decision, allowed: boolean): Decision {
+  const header = request.headers.range
+  if (header === undefined || !allowed || !meta.ranges) return full
+  const ifRange = request.headers['if-range'] as string | undefined
+  if (ifRange !== undefined && !ifRangeMatches(ifRange, meta)) return full
+  const range = parseRange(header, meta.size as number)
+  if (range === undefined) return full
+  if (range === 'unsatisfiable') return { status: 416, body: false }
+  return { status: 206, range, body: true }
+}

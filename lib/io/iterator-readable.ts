@@ -1,0 +1,133 @@
+import { Readable } from 'node:stream'
+
+export const DEFAULT_HIGH_WATER_MARK = 64 * 1024
+
+export interface IteratorReadableOptions {
+  /** About how many bytes each chunk holds, and how far the reader runs ahead (default 64 KiB). */
+  highWaterMark?: number
+}
+
+type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>
+
+function iteratorOf (iterable: Iterable<unknown> | AsyncIterable<unknown>, reader: string): { iterator: AnyIterator, async: boolean } {
+  if (iterable !== null && typeof iterable === 'object') {
+    if (Symbol.asyncIterator in iterable) return { iterator: iterable[Symbol.asyncIterator](), async: true }
+    if (Symbol.iterator in iterable) return { iterator: iterable[Symbol.iterator](), async: false }
+  }
+  throw new TypeError(`${reader} expects an iterable or an async iterable`)
+}
+
+export function validHighWaterMark (value: number | undefined, reader: string): number {
+  if (value === undefined) return DEFAULT_HIGH_WATER_MARK
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${reader}: highWaterMark must be a positive integer, got ${String(value)}`)
+  }
+  return value
+}
+
+/**
+ * The pull loop shared by TextIteratorIO and BytesIteratorIO: a byte Readable that takes items
+ * from an iterator only when the consumer asks (_read), gathers small items into chunks of about
+ * highWaterMark bytes, and calls the iterator's return() when destroyed early, so a generator's
+ * `finally` runs when a client goes away.
+ *
+ * Subclasses say how an item is gathered (`add`) and how the gathered items become one chunk (`take`).
+ */
+export abstract class IteratorReadable extends Readable {
+  readonly #iterator: AnyIterator
+  readonly #async: boolean
+  readonly #chunkSize: number
+  #pulling = false
+  #finished = false
+
+  protected constructor (iterable: Iterable<unknown> | AsyncIterable<unknown>, options: IteratorReadableOptions, reader: string) {
+    const highWaterMark = validHighWaterMark(options.highWaterMark, reader)
+    super({ highWaterMark })
+    const { iterator, async } = iteratorOf(iterable, reader)
+    this.#iterator = iterator
+    this.#async = async
+    this.#chunkSize = highWaterMark
+  }
+
+  /** Gather one item; returns how many bytes (or characters) are gathered so far. Throws on a bad item. */
+  protected abstract gatherItem (item: unknown): number
+  /** The gathered items as one chunk, or null when nothing is gathered; clears the gathering. */
+  protected abstract takeGathered (): Buffer | null
+  /** An item too big to gather with others, to pass through as is, or null. */
+  protected abstract largeItem (item: unknown): Buffer | null
+
+  override _read (): void {
+    if (this.#pulling) return
+    if (this.#async) void this.#pullAsync()
+    else this.#pullSync()
+  }
+
+  #pullSync (): void {
+    const iterator = this.#iterator as Iterator<unknown>
+    try {
+      for (;;) {
+        const result = iterator.next()
+        if (result.done === true) return this.#end()
+        if (this.#gather(result.value)) return
+      }
+    } catch (error) {
+      this.#finished = true
+      this.destroy(error as Error)
+    }
+  }
+
+  async #pullAsync (): Promise<void> {
+    this.#pulling = true
+    const iterator = this.#iterator as AsyncIterator<unknown>
+    try {
+      for (;;) {
+        const result = await iterator.next()
+        if (this.destroyed) return
+        if (result.done === true) return this.#end()
+        if (this.#gather(result.value)) return
+      }
+    } catch (error) {
+      this.#finished = true
+      this.destroy(error as Error)
+    } finally {
+      this.#pulling = false
+    }
+  }
+
+  /** Gather an item; true once a chunk was pushed (the consumer asks again when it wants more). */
+  #gather (item: unknown): boolean {
+    const large = this.largeItem(item)
+    if (large !== null) {
+      const gathered = this.takeGathered()
+      if (gathered !== null) this.push(gathered)
+      this.push(large)
+      return true
+    }
+    if (this.gatherItem(item) < this.#chunkSize) return false
+    this.push(this.takeGathered())
+    return true
+  }
+
+  #end (): void {
+    this.#finished = true
+    const gathered = this.takeGathered()
+    if (gathered !== null) this.push(gathered)
+    this.push(null)
+  }
+
+  override _destroy (error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.#finished || this.#iterator.return === undefined) return callback(error)
+    this.#finished = true
+    let returned: unknown
+    try {
+      returned = this.#iterator.return()
+    } catch (returnError) {
+      return callback(error ?? returnError as Error)
+    }
+    if (returned instanceof Promise) {
+      returned.then(() => callback(error), (returnError: unknown) => callback(error ?? returnError as Error))
+    } else {
+      callback(error)
+    }
+  }
+}

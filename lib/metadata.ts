@@ -1,0 +1,41 @@
+import { InvalidFileField } from './errors.js'
+import { toEntityTag } from './http/field-values.js'
+import type { DownloadFile } from './types.js'
+
+/** A file's fields, read once after open() and checked, so every later stage can trust them. */
+export interface FileMetadata {
+  readonly name: string | undefined
+  readonly size: number | undefined
+  readonly modifiedTime: Date | undefined
+  /** A valid entity-tag, quoted. */
+  readonly etag: string | undefined
+  readonly contentType: string | undefined
+  readonly charset: string | undefined
+  /** The file can serve a slice and its size is known. */
+  readonly ranges: boolean
+}
+
+export function readMetadata (file: DownloadFile): FileMetadata {
+  const { name, size, modifiedTime, etag, contentType, charset } = file
+  if (name !== undefined && typeof name !== 'string') throw new InvalidFileField('name', 'must be a string')
+  if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) {
+    throw new InvalidFileField('size', `must be a non-negative integer, got ${String(size)}`)
+  }
+  if (modifiedTime !== undefined && !(modifiedTime instanceof Date && !Number.isNaN(modifiedTime.getTime()))) {
+    throw new InvalidFileField('modifiedTime', 'must be a valid Date')
+  }
+  let entityTag: string | undefined
+  if (etag !== undefined) {
+    entityTag = typeof etag === 'string' ? toEntityTag(etag) : undefined
+    if (entityTag === undefined) throw new InvalidFileField('etag', `${JSON.stringify(etag)} is not an entity-tag`)
+  }
+  return {
+    name,
+    size,
+    modifiedTime,
+    etag: entityTag,
+    contentType,
+    charset,
+    ranges: file.acceptsRanges === true && size !== undefined
+  }
+}

@@ -1,0 +1,83 @@
+import { InvalidOption, describe } from './errors.js'
+import { contentDisposition } from './http/content-disposition.js'
+import { contentType, DEFAULT_CHARSET } from './http/content-type.js'
+import { isFieldValue, isMediaType, isToken } from './http/field-values.js'
+import type { DownloadOptions } from './types.js'
+
+/** DownloadOptions resolved for one route (or one plugin context): everything per-request work can reuse. */
+export interface DownloadPlan {
+  readonly dispositionType: 'attachment' | 'inline'
+  readonly basename: string | undefined
+  readonly mimetype: string | undefined
+  readonly charset: string | undefined
+  readonly cacheControl: string | undefined
+  readonly acceptRanges: boolean
+  /** Content-Disposition when it does not depend on the file (basename given). */
+  readonly disposition: string | undefined
+  /** Content-Type when it does not depend on the file (mimetype given, with a charset when text-like). */
+  readonly contentType: string | undefined
+  /** Content-Type and Content-Disposition per file name and type, computed once each. */
+  readonly headerCache: Map<string, readonly [contentType: string, disposition: string]>
+}
+
+export const DOWNLOAD_OPTION_NAMES = ['attachment', 'basename', 'mimetype', 'charset', 'cacheControl', 'acceptRanges'] as const
+
+type Check = (value: unknown) => string | undefined
+
+const boolean: Check = (value) => typeof value === 'boolean' ? undefined : `must be a boolean, got ${describe(value)}`
+const string = (test: (value: string) => boolean, expected: string): Check => (value) => {
+  if (typeof value !== 'string') return `must be a string, got ${describe(value)}`
+  return test(value) ? undefined : `must be ${expected}, got ${JSON.stringify(value)}`
+}
+
+const CHECKS: Record<keyof DownloadOptions, Check> = {
+  attachment: boolean,
+  basename: string((value) => value !== '', 'a non-empty file name'),
+  mimetype: string(isMediaType, 'a media type such as "text/csv"'),
+  charset: string(isToken, 'a charset name such as "utf-8"'),
+  cacheControl: string(isFieldValue, 'a header value without control characters'),
+  acceptRanges: boolean
+}
+
+/**
+ * Checks DownloadOptions where they are given (registration, route definition), so a mistake fails
+ * there with the option's name, never at request time. `prefix` names where they come from.
+ */
+export function validateDownloadOptions (value: unknown, prefix = '', ignore: readonly string[] = []): DownloadOptions {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOption(prefix === '' ? 'options' : prefix.slice(0, -1), `must be an object, got ${describe(value)}`)
+  }
+  const options: DownloadOptions = {}
+  for (const [key, option] of Object.entries(value)) {
+    if (option === undefined || ignore.includes(key)) continue
+    const check = CHECKS[key as keyof DownloadOptions]
+    if (check === undefined) {
+      throw new InvalidOption(prefix + key, `unknown option; known ones are ${DOWNLOAD_OPTION_NAMES.join(', ')}`)
+    }
+    const problem = check(option)
+    if (problem !== undefined) throw new InvalidOption(prefix + key, problem)
+    Object.assign(options, { [key]: option })
+  }
+  return options
+}
+
+/** Route (or call) options over the plugin's defaults, resolved once. */
+export function resolvePlan (defaults: DownloadOptions, overrides: DownloadOptions = {}): DownloadPlan {
+  const options = { ...defaults, ...overrides }
+  const dispositionType = options.attachment === false ? 'inline' : 'attachment'
+  const { basename, mimetype, charset } = options
+  return {
+    dispositionType,
+    basename,
+    mimetype,
+    charset,
+    cacheControl: options.cacheControl,
+    acceptRanges: options.acceptRanges !== false,
+    disposition: basename === undefined ? undefined : contentDisposition(basename, { type: dispositionType }),
+    // with a charset of its own, or a type that takes none, the file cannot change Content-Type
+    contentType: mimetype !== undefined && (charset !== undefined || contentType(mimetype, DEFAULT_CHARSET) === mimetype)
+      ? contentType(mimetype, charset ?? DEFAULT_CHARSET)
+      : undefined,
+    headerCache: new Map()
+  }
+}

@@ -1,0 +1,57 @@
+import type { FastifyRequest } from 'fastify'
+
+/** A slice of a file, inclusive at both ends, like HTTP's Range and fs.createReadStream. */
+export interface ByteRange {
+  start: number
+  end: number
+}
+
+/** What a file wrapper's stream() may hand back: bytes in any of the shapes Node and the Web use. */
+export type StreamContent =
+  | NodeJS.ReadableStream
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array | string>
+  | Iterable<Uint8Array | string>
+  | Uint8Array
+  | string
+
+/**
+ * The file-wrapper protocol: anything with a stream() method can be downloaded.
+ * Metadata fields are optional; a header is sent only for the fields that are present.
+ */
+export interface DownloadFile {
+  /** e.g. 'reports/2026/hello-world.txt'; the client-side name is its basename. */
+  readonly name?: string
+  /** Content-Length; never computed by reading the content. */
+  readonly size?: number
+  /** Last-Modified, and the base of If-Modified-Since when wasModifiedSince is absent. */
+  readonly modifiedTime?: Date
+  /** ETag: 'abc', '"abc"' or 'W/"abc"'. */
+  readonly etag?: string
+  readonly contentType?: string
+  readonly charset?: string
+  /** True when stream(range) can serve a slice. */
+  readonly acceptsRanges?: boolean
+  wasModifiedSince?(since: Date): boolean | Promise<boolean>
+  /** Awaited before anything else; may fill in the fields above. */
+  open?(request: FastifyRequest): void | Promise<void>
+  /** Called once instead of stream() when no body is sent (HEAD, 304, 416, an error). */
+  close?(): void
+  stream(range?: ByteRange): StreamContent
+}
+
+/** Options shared by the plugin (as defaults), the route option, the route factory and the decorator. */
+export interface DownloadOptions {
+  /** `attachment` (true, the default) or `inline` (false) Content-Disposition. */
+  attachment?: boolean
+  /** Client-side file name; defaults to the basename of file.name. */
+  basename?: string
+  /** Content-Type without charset; defaults to file.contentType, else guessed from the basename. */
+  mimetype?: string
+  /** Charset of text-like types; defaults to file.charset, else utf-8. */
+  charset?: string
+  /** Cache-Control value, when given. */
+  cacheControl?: string
+  /** Honour Range when the file can serve a slice and its size is known (default true). */
+  acceptRanges?: boolean
+}
