@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { pipeline, Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
-import { SizeMismatch } from './errors.js'
+import { ContentClosed, SizeMismatch } from './errors.js'
 import { toBody } from './files/content.js'
 import { SizeGuard } from './size-guard.js'
 import type { StreamContent } from './types.js'
@@ -18,8 +18,9 @@ function byteLength (chunk: Chunk): number {
 /**
  * Waits for a stream's next chunk (null at its end) without committing anything, so an error
  * before the first byte can still get a proper error response. With `keep`, the chunk stays in the
- * stream, put back before the stream could emit 'end'. Rejects with the stream's error, or with
- * ClientGone when the response closes first (the stream is destroyed then).
+ * stream, put back before the stream could emit 'end'. Rejects with the stream's error,
+ * ContentClosed when it is destroyed without one, or ClientGone when the response closes first
+ * (the stream is destroyed then).
  */
 export function nextChunk (source: Readable, response: ServerResponse, keep: boolean): Promise<Chunk | null> {
   return new Promise((resolve, reject) => {
@@ -31,7 +32,7 @@ export function nextChunk (source: Readable, response: ServerResponse, keep: boo
     }
     const onEnd = (): void => settle(() => resolve(null))
     const onError = (error: Error): void => settle(() => reject(error))
-    const onClose = (): void => settle(() => reject(new ClientGone('the stream closed before its first chunk')))
+    const onClose = (): void => settle(() => reject(new ContentClosed()))
     const onResponseClose = (): void => settle(() => {
       source.destroy()
       reject(new ClientGone('the client went away'))
@@ -65,7 +66,7 @@ export async function sendBody (reply: FastifyReply, content: StreamContent, sta
       reply.code(status).headers(headers).send(Buffer.alloc(0))
       return
     }
-    if (size !== undefined && body.readableLength >= size) {
+    if (size !== undefined && byteLength(first) >= size) {
       // all the declared bytes are in hand: answer only once the content proves to have ended
       const all = body.read() as Chunk
       if (byteLength(all) > size || await nextChunk(body, reply.raw, false) !== null) {

@@ -1,5 +1,6 @@
 import type {
-  FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteGenericInterface, RouteOptions
+  FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RawReplyDefaultExpression, RawRequestDefaultExpression,
+  RawServerDefault, RouteGenericInterface, RouteOptions
 } from 'fastify'
 import { FileNotFound, InvalidOption, NotRegistered, describe } from './errors.js'
 import { DOWNLOAD_OPTION_NAMES, resolvePlan, validateDownloadOptions, type DownloadPlan } from './options.js'
@@ -9,11 +10,14 @@ import type { DownloadFile, DownloadOptions } from './types.js'
 /** What getFile (or a virtualDownload route's handler) may return. */
 export type Downloadable = DownloadFile | Blob
 
+/** Returns the file; null or undefined answers 404; returning the reply means getFile answered itself. */
 export type GetFile<RouteGeneric extends RouteGenericInterface = RouteGenericInterface> = (
   this: FastifyInstance,
   request: FastifyRequest<RouteGeneric>,
   reply: FastifyReply<RouteGeneric>
-) => Downloadable | null | undefined | Promise<Downloadable | null | undefined>
+) => GetFileResult | Promise<GetFileResult>
+
+export type GetFileResult = Downloadable | FastifyReply | null | undefined
 
 // ---- 1. the reply decorator ------------------------------------------------------------------
 
@@ -52,7 +56,7 @@ function downloadHandler (getFile: GetFile, plan: DownloadPlan) {
   }
 }
 
-function deliver (reply: FastifyReply, file: Downloadable | FastifyReply | null | undefined, plan: DownloadPlan): FastifyReply {
+function deliver (reply: FastifyReply, file: GetFileResult, plan: DownloadPlan): FastifyReply {
   // getFile answered on its own (reply.send, reply.redirect...)
   if (file === reply || reply.sent) return reply
   if (file === null || file === undefined) throw new FileNotFound()
@@ -62,7 +66,8 @@ function deliver (reply: FastifyReply, file: Downloadable | FastifyReply | null 
 // ---- 3. the route factory --------------------------------------------------------------------
 
 export interface VirtualDownloadRouteOptions<RouteGeneric extends RouteGenericInterface = RouteGenericInterface>
-  extends Omit<RouteOptions, 'method' | 'handler' | 'virtualDownload'>, DownloadOptions {
+  extends Omit<RouteOptions<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, RouteGeneric>, 'method' | 'handler' | 'virtualDownload'>,
+  DownloadOptions {
   /** Default 'GET' (HEAD comes with it). */
   method?: HTTPMethods | HTTPMethods[]
   getFile: GetFile<RouteGeneric>

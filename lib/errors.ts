@@ -26,6 +26,10 @@ export const ContentConsumed = createError<'FST_DOWNLOADVIEW_CONTENT_CONSUMED', 
 export const SizeMismatch = createError<'FST_DOWNLOADVIEW_SIZE_MISMATCH', 500, [declared: number, seen: string]>(
   'FST_DOWNLOADVIEW_SIZE_MISMATCH', 'The file declared %s bytes, but its content produced %s', 500)
 
+/** A stream content closed (destroyed without an error) before it ended. */
+export const ContentClosed = createError<'FST_DOWNLOADVIEW_CONTENT_CLOSED', 500, []>(
+  'FST_DOWNLOADVIEW_CONTENT_CLOSED', 'The content stream closed before it ended', 500)
+
 /** TextIteratorIO / BytesIteratorIO got an item of the wrong type. */
 export const InvalidIteratorItem = createError<'FST_DOWNLOADVIEW_INVALID_ITEM', 500, [reader: string, expected: string, seen: string]>(
   'FST_DOWNLOADVIEW_INVALID_ITEM', '%s expects %s items, got %s', 500, TypeError)

@@ -1,4 +1,4 @@
-import type { FastifyPluginCallback } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Downloadable } from './entry-points.js'
 import { virtualDownloadDecorator, virtualDownloadRouteHook } from './entry-points.js'
@@ -10,11 +10,11 @@ export type FastifyDownloadViewOptions = DownloadOptions
 // Options Fastify itself may pass along with the plugin's own.
 const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers']
 
-const plugin: FastifyPluginCallback<FastifyDownloadViewOptions> = (fastify, options, done) => {
+// async, so that a bad option rejects register() instead of throwing out of avvio
+const plugin: FastifyPluginAsync<FastifyDownloadViewOptions> = async (fastify, options) => {
   const defaults = validateDownloadOptions(options, '', REGISTER_OPTIONS)
   fastify.decorateReply('virtualDownload', virtualDownloadDecorator(defaults))
   fastify.addHook('onRoute', virtualDownloadRouteHook(defaults))
-  done()
 }
 
 export const fastifyDownloadView = fp(plugin, { fastify: '5.x', name: 'fastify-downloadview' })

@@ -9,7 +9,7 @@ import { SizeMismatch } from './errors.js'
 export class SizeGuard extends Transform {
   readonly #size: number
   #remaining: number
-  #held: Buffer | string | null = null
+  #held: Buffer | null = null
 
   constructor (size: number) {
     super()
@@ -17,8 +17,9 @@ export class SizeGuard extends Transform {
     this.#remaining = size
   }
 
-  override _transform (chunk: Buffer | string, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const length = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
+  // strings written to a Transform arrive as Buffers (decodeStrings)
+  override _transform (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const length = chunk.length
     if (length === 0) return callback()
     if (length > this.#remaining) {
       return callback(new SizeMismatch(this.#size, `more than ${this.#size} bytes`))

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { ContentConsumed, InvalidFile, describe } from '../errors.js'
 import type { ByteRange, DownloadFile, StreamContent } from '../types.js'
+import { TextIteratorIO } from '../io/text-iterator-io.js'
 import { toBuffer } from './content.js'
 
 /** What a VirtualFile can wrap. */
@@ -30,21 +31,21 @@ export interface VirtualFileOptions {
  * is served any number of times and in ranges; a stream or an iterator is read at most once.
  */
 export class VirtualFile implements DownloadFile {
-  readonly name?: string
-  readonly size?: number
-  readonly modifiedTime?: Date
-  readonly etag?: string
-  readonly contentType?: string
-  readonly charset?: string
+  declare readonly name?: string
+  declare readonly size?: number
+  declare readonly modifiedTime?: Date
+  declare readonly etag?: string
+  declare readonly contentType?: string
+  declare readonly charset?: string
   readonly acceptsRanges: boolean
-  readonly wasModifiedSince?: (since: Date) => boolean | Promise<boolean>
+  declare readonly wasModifiedSince?: (since: Date) => boolean | Promise<boolean>
   readonly #bytes: Buffer | undefined
   readonly #blob: Blob | undefined
   #once: Exclude<VirtualContent, Uint8Array | string | Blob> | undefined
   #consumed = false
 
   constructor (content: VirtualContent, options: VirtualFileOptions = {}) {
-    let { name, size, modifiedTime, contentType } = options
+    let { name, size, modifiedTime, contentType, charset } = options
     if (typeof content === 'string' || content instanceof Uint8Array) {
       this.#bytes = toBuffer(content)
       size = this.#bytes.length
@@ -59,6 +60,8 @@ export class VirtualFile implements DownloadFile {
     } else if (content !== null && typeof content === 'object' &&
       (content instanceof Readable || Symbol.asyncIterator in content || Symbol.iterator in content)) {
       this.#once = content
+      // a TextIteratorIO knows the charset it encodes to
+      if (content instanceof TextIteratorIO) charset ??= content.charset
     } else {
       throw new InvalidFile(`VirtualFile content: ${describe(content)}`)
     }
@@ -69,7 +72,7 @@ export class VirtualFile implements DownloadFile {
     if (modifiedTime !== undefined) this.modifiedTime = modifiedTime
     if (options.etag !== undefined) this.etag = options.etag
     if (contentType !== undefined) this.contentType = contentType
-    if (options.charset !== undefined) this.charset = options.charset
+    if (charset !== undefined) this.charset = charset
     if (options.wasModifiedSince !== undefined) this.wasModifiedSince = options.wasModifiedSince
   }
 

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream'
 
 export const DEFAULT_HIGH_WATER_MARK = 64 * 1024
+/** An async source's gathered bytes wait at most this long for more, so a slow source is not held up. */
+export const FLUSH_DELAY_MS = 10
 
 export interface IteratorReadableOptions {
   /** About how many bytes each chunk holds, and how far the reader runs ahead (default 64 KiB). */
@@ -39,6 +41,7 @@ export abstract class IteratorReadable extends Readable {
   readonly #chunkSize: number
   #pulling = false
   #finished = false
+  #flushTimer: NodeJS.Timeout | undefined
 
   protected constructor (iterable: Iterable<unknown> | AsyncIterable<unknown>, options: IteratorReadableOptions, reader: string) {
     const highWaterMark = validHighWaterMark(options.highWaterMark, reader)
@@ -98,24 +101,37 @@ export abstract class IteratorReadable extends Readable {
   #gather (item: unknown): boolean {
     const large = this.largeItem(item)
     if (large !== null) {
-      const gathered = this.takeGathered()
-      if (gathered !== null) this.push(gathered)
+      this.#pushGathered()
       this.push(large)
       return true
     }
-    if (this.gatherItem(item) < this.#chunkSize) return false
-    this.push(this.takeGathered())
-    return true
+    const gathered = this.gatherItem(item)
+    if (gathered >= this.#chunkSize) {
+      this.#pushGathered()
+      return true
+    }
+    // items of an async source may come slowly: do not hold the first of them back for long
+    if (this.#async && gathered > 0 && this.#flushTimer === undefined) {
+      this.#flushTimer = setTimeout(() => this.#pushGathered(), FLUSH_DELAY_MS)
+    }
+    return false
+  }
+
+  #pushGathered (): void {
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
+    const gathered = this.takeGathered()
+    if (gathered !== null) this.push(gathered)
   }
 
   #end (): void {
     this.#finished = true
-    const gathered = this.takeGathered()
-    if (gathered !== null) this.push(gathered)
+    this.#pushGathered()
     this.push(null)
   }
 
   override _destroy (error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.#flushTimer)
     if (this.#finished || this.#iterator.return === undefined) return callback(error)
     this.#finished = true
     let returned: unknown

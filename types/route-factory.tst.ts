@@ -1,0 +1,147 @@
+// virtualDownloadRoute({ url, getFile, ...DownloadOptions, ...RouteOptions }): a RouteOptions for app.route().
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify'
+import {
+  ContentFile,
+  FileNotFound,
+  VirtualFile,
+  virtualDownloadRoute,
+  type DownloadFile
+} from 'fastify-downloadview'
+import { describe, expect, test } from 'tstyche'
+
+const app = Fastify()
+
+async function * rows (): AsyncGenerator<string> {
+  yield 'id,name\n'
+  yield '1,Ada\n'
+}
+
+const customFile: DownloadFile = { name: 'custom.txt', stream: () => 'custom' }
+
+describe('virtualDownloadRoute', () => {
+  test('returns RouteOptions usable in app.route()', () => {
+    const route = virtualDownloadRoute({
+      url: '/report.csv',
+      getFile: async (request, reply) => new VirtualFile(rows(), { name: 'report.csv' })
+    })
+    expect(route).type.toBe<RouteOptions>()
+    app.route(route)
+    expect(app.route).type.toBeCallableWith(route)
+  })
+
+  test('accepts DownloadOptions and other RouteOptions at the top level', () => {
+    app.route(virtualDownloadRoute({
+      url: '/report.csv',
+      getFile: async () => new VirtualFile(rows(), { name: 'report.csv' }),
+      attachment: true,
+      basename: 'report-2026.csv',
+      mimetype: 'text/csv',
+      charset: 'utf-8',
+      cacheControl: 'private, max-age=60',
+      acceptRanges: false,
+      method: ['GET', 'POST'],
+      schema: { querystring: { type: 'object', properties: { q: { type: 'string' } } } },
+      logLevel: 'warn',
+      config: { anything: true }
+    }))
+    app.route(virtualDownloadRoute({ url: '/inline', getFile: () => new ContentFile('x'), attachment: false, method: 'GET' }))
+  })
+
+  test('getFile receives a typed request and reply, and the instance as this', () => {
+    virtualDownloadRoute<{ Params: { id: string }, Querystring: { download?: '1' } }>({
+      url: '/files/:id',
+      getFile (request, reply) {
+        expect(this).type.toBe<FastifyInstance>()
+        expect(request).type.toBe<FastifyRequest<{ Params: { id: string }, Querystring: { download?: '1' } }>>()
+        expect(request.params.id).type.toBe<string>()
+        expect(request.query.download).type.toBe<'1' | undefined>()
+        expect(reply).type.toBe<FastifyReply<{ Params: { id: string }, Querystring: { download?: '1' } }>>()
+        return new ContentFile(request.params.id, { name: `${request.params.id}.txt` })
+      }
+    })
+    // the route generic is inferred from an annotated request
+    virtualDownloadRoute({
+      url: '/files/:id',
+      getFile: (request: FastifyRequest<{ Params: { id: string } }>) => new ContentFile(request.params.id)
+    })
+    // without a generic, params are unknown, as in Fastify
+    virtualDownloadRoute({
+      url: '/files/:id',
+      getFile: (request) => {
+        expect(request.params).type.toBe<unknown>()
+        return null
+      }
+    })
+  })
+
+  test('getFile may return a file, a Blob, null or undefined, or a Promise of those', () => {
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/a', getFile: () => new ContentFile('x') })
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/a', getFile: () => new VirtualFile(rows()) })
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/a', getFile: () => customFile })
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/a', getFile: () => new Blob(['x']) })
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/a', getFile: () => new File(['x'], 'x.txt') })
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/a', getFile: () => null })
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/a', getFile: () => undefined })
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/a', getFile: async () => new ContentFile('x') })
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/a', getFile: async () => new Blob(['x']) })
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/a', getFile: async () => null })
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/a', getFile: () => Promise.resolve(undefined) })
+    expect(virtualDownloadRoute).type.toBeCallableWith({
+      url: '/a',
+      getFile: async (request: FastifyRequest) => {
+        if (request.headers['x-missing'] !== undefined) throw new FileNotFound()
+        return Math.random() > 0.5 ? customFile : null
+      }
+    })
+  })
+
+  test('rejects a missing url or getFile', () => {
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ url: '/a' })
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ getFile: () => null })
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({})
+    expect(virtualDownloadRoute).type.not.toBeCallableWith()
+
+    // @ts-expect-error Property 'getFile' is missing
+    virtualDownloadRoute({ url: '/a' })
+    // @ts-expect-error Property 'url' is missing
+    virtualDownloadRoute({ getFile: () => null })
+  })
+
+  test('rejects a getFile that returns something other than a file', () => {
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ url: '/a', getFile: () => 'a string' })
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ url: '/a', getFile: () => 42 })
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ url: '/a', getFile: async () => ({ name: 'no-stream.txt' }) })
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ url: '/a', getFile: new ContentFile('not a function') })
+  })
+
+  test('rejects wrong or unknown options', () => {
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ url: '/a', getFile: () => null, attachment: 'yes' })
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ url: '/a', getFile: () => null, basename: 5 })
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ url: '/a', getFile: () => null, cacheControl: 60 })
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ url: '/a', getFile: () => null, method: 200 })
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ url: '/a', getFile: () => null, inline: true })
+    // the factory builds the handler and the virtualDownload option itself
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ url: '/a', getFile: () => null, handler: () => null })
+    expect(virtualDownloadRoute).type.not.toBeCallableWith({ url: '/a', getFile: () => null, virtualDownload: true })
+
+    // @ts-expect-error Type 'string' is not assignable to type 'boolean | undefined'.
+    virtualDownloadRoute({ url: '/a', getFile: () => null, attachment: 'yes' })
+  })
+})
+
+describe('virtualDownloadRoute, answering without a file', () => {
+  test('getFile may answer itself and return the reply', () => {
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/moved', getFile: (request: FastifyRequest, reply: FastifyReply) => reply.redirect('/elsewhere') })
+    expect(virtualDownloadRoute).type.toBeCallableWith({ url: '/denied', getFile: async (request: FastifyRequest, reply: FastifyReply) => reply.code(403).send('no') })
+  })
+
+  test('hooks in the factory options see the route generic too', () => {
+    virtualDownloadRoute<{ Params: { id: string } }>({
+      url: '/files/:id',
+      preHandler: async (request) => {
+        expect(request.params.id).type.toBe<string>()
+      },
+      getFile: (request) => new ContentFile(request.params.id)
+    })
+  })
+})
