@@ -4,15 +4,8 @@ import type { ByteRange, DownloadFile, StreamContent } from '../types.js'
 import { TextIteratorIO } from '../io/text-iterator-io.js'
 import { toBuffer } from './content.js'
 
-/** What a VirtualFile can wrap. */
-export type VirtualContent =
-  | NodeJS.ReadableStream
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Uint8Array | string>
-  | Iterable<Uint8Array | string>
-  | Uint8Array
-  | string
-  | Blob
+/** What a VirtualFile can wrap: whatever stream() may return, or a Blob. */
+export type VirtualContent = StreamContent | Blob
 
 export interface VirtualFileOptions {
   name?: string
