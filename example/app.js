@@ -1,0 +1,144 @@
+// The fastify-downloadview demo: one route per example, and an index page that links to them all.
+// Run it with `npm run demo` (or `node example/server.js` after `npm run build`).
+import { createHash } from 'node:crypto'
+import Fastify from 'fastify'
+import fastifyDownloadView, {
+  ContentFile, VirtualFile, TextIteratorIO, virtualDownloadRoute
+} from 'fastify-downloadview'
+
+/** The links of the index page, in order. */
+export const examples = [
+  { href: '/hello.txt', text: 'Text file', description: 'a ContentFile built from a string (reply.virtualDownload)' },
+  { href: '/stringio.txt', text: 'In-memory file', description: 'a VirtualFile over a string, like Python\'s StringIO (route option)' },
+  { href: '/generated.txt', text: 'Generated file', description: 'a generator yielding "Hello ", "world!", "\\n" through TextIteratorIO (route option)' },
+  { href: '/export.csv', text: 'Large CSV export', description: '1,000,000 rows streamed from a generator, never held in memory (virtualDownloadRoute)' },
+  { href: '/async.txt', text: 'Async generator', description: 'lines from an async generator, e.g. a database cursor (virtualDownloadRoute)' },
+  { href: '/unicode', text: 'Non-ASCII file name', description: 'saved as rapport-été-2026.csv (filename*), with an ASCII fallback for older clients' },
+  { href: '/inline.txt', text: 'Inline file', description: 'shown in the browser instead of saved (attachment: false)' },
+  { href: '/blob', text: 'Web File', description: 'a Blob/File handed straight to reply.virtualDownload' },
+  { href: '/resumable.bin', text: 'Resumable download', description: '1 MiB with an ETag and Last-Modified: answers Range and If-Range (try curl -C -)' }
+]
+
+/** @returns {Generator<string>} */
+function * generateHello () {
+  yield 'Hello '
+  yield 'world!'
+  yield '\n'
+}
+
+/**
+ * The CSV rows, generated one at a time: TextIteratorIO batches them into ~64 KiB chunks and
+ * only pulls more when the client keeps up.
+ * @param {number} count
+ * @returns {Generator<string>}
+ */
+function * csvRows (count) {
+  yield 'id,email,score\n'
+  for (let i = 1; i <= count; i++) yield `${i},user${i}@example.com,${i * 3}\n`
+}
+
+/**
+ * Stands in for anything asynchronous: a database cursor, a paginated API...
+ * @returns {AsyncGenerator<string>}
+ */
+async function * countdown () {
+  for (let i = 10; i > 0; i--) {
+    await new Promise((resolve) => setImmediate(resolve))
+    yield `${i}...\n`
+  }
+  yield 'Liftoff!\n'
+}
+
+/**
+ * 1 MiB of deterministic bytes (a linear congruential generator), the same on every start.
+ * @returns {Buffer}
+ */
+export function resumableBytes () {
+  const bytes = Buffer.alloc(1024 * 1024)
+  let x = 1
+  for (let i = 0; i < bytes.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    bytes[i] = x >>> 24
+  }
+  return bytes
+}
+
+const escapeHtml = (/** @type {string} */ s) =>
+  s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+const indexPage = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>fastify-downloadview demo</title>
+<style>body { font: 16px/1.5 system-ui, sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; }</style>
+</head>
+<body>
+<h1>fastify-downloadview demo</h1>
+<p>Each link is a download served by the plugin. Try them with <code>curl -OJ</code> too.</p>
+<ul>
+${examples.map(({ href, text, description }) =>
+  `<li><a href="${escapeHtml(href)}">${escapeHtml(text)}</a>: ${escapeHtml(description)}</li>`).join('\n')}
+</ul>
+</body>
+</html>
+`
+
+/**
+ * Builds the demo app (not listening).
+ * @param {import('fastify').FastifyServerOptions} [opts] Fastify's options, e.g. { logger: true }
+ * @returns {Promise<import('fastify').FastifyInstance>}
+ */
+export async function buildDemo (opts = {}) {
+  const app = Fastify(opts)
+  await app.register(fastifyDownloadView)
+
+  app.get('/', (request, reply) => reply.type('text/html; charset=utf-8').send(indexPage))
+
+  // 1. The reply decorator: reply.virtualDownload(file, options?)
+  app.get('/hello.txt', (request, reply) =>
+    reply.virtualDownload(new ContentFile('Hello world!\n', { name: 'hello-world.txt' })))
+
+  // A Blob or File is read afresh on every request (and in ranges): one is enough
+  const dataFile = new File(['{"hello":"world"}\n'], 'data.json', { type: 'application/json' })
+  app.get('/blob', (request, reply) => reply.virtualDownload(dataFile))
+
+  // 2. The route option: the handler returns the file (a new one per request: a generator is read once)
+  app.get('/stringio.txt', { virtualDownload: true }, async () =>
+    new VirtualFile('Hello world!\n', { name: 'hello-world.txt' }))
+
+  app.get('/generated.txt', { virtualDownload: true }, async () =>
+    new VirtualFile(new TextIteratorIO(generateHello()), { name: 'hello-world.txt' }))
+
+  app.get('/inline.txt', { virtualDownload: { attachment: false } }, async () =>
+    new ContentFile('This text is displayed by the browser (Content-Disposition: inline).\n', { name: 'readme.txt' }))
+
+  // 3. The route factory: app.route(virtualDownloadRoute({ url, getFile, ...DownloadOptions }))
+  app.route(virtualDownloadRoute({
+    url: '/export.csv',
+    getFile: async () => new VirtualFile(new TextIteratorIO(csvRows(1_000_000)), { name: 'export.csv' })
+  }))
+
+  app.route(virtualDownloadRoute({
+    url: '/async.txt',
+    getFile: async () => new VirtualFile(new TextIteratorIO(countdown()), { name: 'countdown.txt' })
+  }))
+
+  app.route(virtualDownloadRoute({
+    url: '/unicode',
+    getFile: async () =>
+      new ContentFile('mois,ventes\njuillet,42\naoût,17\n', { name: 'rapports/rapport-été-2026.csv' })
+  }))
+
+  // An in-memory file with validators: Range, If-Range and If-None-Match work, so downloads resume.
+  const bytes = resumableBytes()
+  const etag = createHash('sha256').update(bytes).digest('base64url').slice(0, 27)
+  const modifiedTime = new Date('2026-01-01T00:00:00Z')
+  app.route(virtualDownloadRoute({
+    url: '/resumable.bin',
+    cacheControl: 'public, max-age=3600',
+    getFile: async () => new ContentFile(bytes, { name: 'resumable.bin', etag, modifiedTime })
+  }))
+
+  return app
+}

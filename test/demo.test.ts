@@ -1,0 +1,313 @@
+// The demo (example/server.js) run as a user runs it: a child process on a free port, every link of
+// its index page downloaded with the real curl, as `curl -OJ` saves it.
+import t, { type Test } from 'tap'
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process'
+import { readFile, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const STARTUP_TIMEOUT = 20_000
+const CURL_TIMEOUT = 30_000
+const SHUTDOWN_TIMEOUT = 10_000
+
+/** Rejects after `ms` (and never leaves a timer behind). */
+async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+interface Demo {
+  url: string
+  child: ChildProcessByStdio<null, Readable, Readable>
+  /** Everything the demo wrote to stdout. */
+  stdout: () => string
+  stderr: () => string
+}
+
+/** Starts `node example/server.js` on a free port and waits for the line that gives its URL. */
+async function startDemo (t: Test): Promise<Demo> {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0' }
+  // tap's loaders and coverage stay out of the demo: it runs as `node` would run it
+  for (const key of Object.keys(env)) {
+    if (key === 'NODE_OPTIONS' || key === 'NODE_V8_COVERAGE' || key.startsWith('TAP') || key.startsWith('_TAPJS')) delete env[key]
+  }
+  const child = spawn(process.execPath, ['example/server.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-20_000) })
+  const lines = createInterface({ input: child.stdout })
+  const listening = withTimeout(new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      stdout += line + '\n'
+      const match = /^fastify-downloadview demo listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line)
+      if (match?.[1] !== undefined) resolve(match[1])
+      else reject(new Error(`unexpected line on stdout: ${line}`))
+    })
+    child.once('error', reject)
+    child.once('exit', (code, signal) => reject(new Error(`the demo exited (${code ?? signal}) before listening:\n${stderr}`)))
+  }), STARTUP_TIMEOUT, 'the demo did not print its URL')
+  // never leave the child behind, even when the test stops here
+  const kill = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') }
+  process.once('exit', kill)
+  t.teardown(kill)
+  const url = await listening.catch((error: unknown) => {
+    kill()
+    throw error
+  })
+  return { url, child, stdout: () => stdout, stderr: () => stderr }
+}
+
+interface Response {
+  status: number
+  headers: Record<string, string>
+}
+
+/** Parses the header block curl writes with `-D -` or `-I`. */
+function parseHeaders (text: string): Response {
+  const [statusLine = '', ...lines] = text.trim().split(/\r?\n/)
+  const status = /^HTTP\/[\d.]+ (\d{3})/.exec(statusLine)?.[1]
+  if (status === undefined) throw new Error(`no status line in ${JSON.stringify(text)}`)
+  const headers: Record<string, string> = {}
+  for (const line of lines) {
+    const colon = line.indexOf(':')
+    if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
+  }
+  return { status: Number(status), headers }
+}
+
+/** Runs the real curl; resolves with its stdout, rejects on a non-zero exit (e.g. --fail). */
+async function curl (args: string[], cwd = ROOT): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    execFile('curl', ['--max-time', String(CURL_TIMEOUT / 1000), ...args], { cwd, timeout: CURL_TIMEOUT + 5_000, maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        if (error !== null) reject(new Error(`curl ${args.join(' ')} failed: ${error.message}\n${stderr}`))
+        else resolve(stdout)
+      })
+  })
+}
+
+/** The demo's resumable file: 1 MiB from the same linear congruential generator. */
+function resumableBytes (): Buffer {
+  const bytes = Buffer.alloc(1024 * 1024)
+  let x = 1
+  for (let i = 0; i < bytes.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    bytes[i] = x >>> 24
+  }
+  return bytes
+}
+
+const HELLO = 'Hello world!\n'
+const ROWS = 1_000_000
+
+interface Expected {
+  /** The name `curl -OJ` saves the file under. */
+  file: string
+  type: string
+  disposition: string
+  /** Content-Length, when the file's size is known. */
+  length?: number
+  /** Accept-Ranges: bytes, for the files that can serve a slice. */
+  ranges: boolean
+  check: (t: Test, path: string) => Promise<void>
+}
+
+const hasContent = (content: string | Buffer) => async (t: Test, path: string) => {
+  if (typeof content === 'string') t.equal(await readFile(path, 'utf8'), content, 'the saved content')
+  else t.ok((await readFile(path)).equals(content), 'the saved bytes are the file')
+}
+
+const expected: Record<string, Expected> = {
+  '/hello.txt': {
+    file: 'hello-world.txt',
+    type: 'text/plain; charset=utf-8',
+    disposition: 'attachment; filename="hello-world.txt"',
+    length: 13,
+    ranges: true,
+    check: hasContent(HELLO)
+  },
+  '/stringio.txt': {
+    file: 'hello-world.txt',
+    type: 'text/plain; charset=utf-8',
+    disposition: 'attachment; filename="hello-world.txt"',
+    length: 13,
+    ranges: true,
+    check: hasContent(HELLO)
+  },
+  '/generated.txt': {
+    file: 'hello-world.txt',
+    type: 'text/plain; charset=utf-8',
+    disposition: 'attachment; filename="hello-world.txt"',
+    ranges: false,
+    check: hasContent(HELLO)
+  },
+  '/export.csv': {
+    file: 'export.csv',
+    type: 'text/csv; charset=utf-8',
+    disposition: 'attachment; filename="export.csv"',
+    ranges: false,
+    check: async (t, path) => {
+      const csv = await readFile(path)
+      let lines = 0
+      for (let i = csv.indexOf(10); i !== -1; i = csv.indexOf(10, i + 1)) lines++
+      t.equal(lines, ROWS + 1, 'a header line and 1,000,000 rows')
+      t.equal(csv.at(-1), 10, 'ends with a newline')
+      t.equal(csv.subarray(0, csv.indexOf(10)).toString(), 'id,email,score', 'the header line')
+      const second = csv.indexOf(10) + 1
+      t.equal(csv.subarray(second, csv.indexOf(10, second)).toString(), '1,user1@example.com,3', 'the first row')
+      t.equal(csv.subarray(csv.lastIndexOf(10, csv.length - 2) + 1, csv.length - 1).toString(),
+        `${ROWS},user${ROWS}@example.com,${ROWS * 3}`, 'the last row')
+    }
+  },
+  '/async.txt': {
+    file: 'countdown.txt',
+    type: 'text/plain; charset=utf-8',
+    disposition: 'attachment; filename="countdown.txt"',
+    ranges: false,
+    check: hasContent('10...\n9...\n8...\n7...\n6...\n5...\n4...\n3...\n2...\n1...\nLiftoff!\n')
+  },
+  '/unicode': {
+    // curl -J reads the plain filename= parameter: the ASCII fallback
+    file: 'rapport-ete-2026.csv',
+    type: 'text/csv; charset=utf-8',
+    disposition: 'attachment; filename="rapport-ete-2026.csv"; filename*=UTF-8\'\'rapport-%C3%A9t%C3%A9-2026.csv',
+    length: Buffer.byteLength('mois,ventes\njuillet,42\naoût,17\n'),
+    ranges: true,
+    check: hasContent('mois,ventes\njuillet,42\naoût,17\n')
+  },
+  '/inline.txt': {
+    file: 'readme.txt',
+    type: 'text/plain; charset=utf-8',
+    disposition: 'inline; filename="readme.txt"',
+    ranges: true,
+    check: hasContent('This text is displayed by the browser (Content-Disposition: inline).\n')
+  },
+  '/blob': {
+    file: 'data.json',
+    type: 'application/json; charset=utf-8',
+    disposition: 'attachment; filename="data.json"',
+    length: 18,
+    ranges: true,
+    check: hasContent('{"hello":"world"}\n')
+  },
+  '/resumable.bin': {
+    file: 'resumable.bin',
+    type: 'application/octet-stream',
+    disposition: 'attachment; filename="resumable.bin"',
+    length: 1024 * 1024,
+    ranges: true,
+    check: hasContent(resumableBytes())
+  }
+}
+
+const demo = await startDemo(t)
+
+const index = await withTimeout(fetch(demo.url + '/'), CURL_TIMEOUT, 'GET /')
+t.equal(index.status, 200, 'the index page')
+t.match(index.headers.get('content-type'), /^text\/html\b/, 'an HTML page')
+const html = await withTimeout(index.text(), CURL_TIMEOUT, 'the index page body')
+const hrefs = [...html.matchAll(/href="([^"]*)"/g)].map((match) => match[1] ?? '')
+t.same([...hrefs].sort(), Object.keys(expected).sort(), 'one link per example, each one tested here')
+
+for (const href of hrefs) {
+  await t.test(`${href} with curl -OJ`, async (t) => {
+    const want = expected[href]
+    if (want === undefined) return t.fail(`no expectation for ${href}`)
+    const url = new URL(href, demo.url).href
+    const dir = t.testdir()
+    const get = parseHeaders(await curl(['-sS', '--fail', '-OJ', '-D', '-', url], dir))
+    t.equal(get.status, 200, 'curl --fail got a 200')
+    t.same(await readdir(dir), [want.file], `saved as ${want.file}`)
+    await want.check(t, join(dir, want.file))
+
+    const head = parseHeaders(await curl(['-sS', '--fail', '-I', url]))
+    for (const [method, response] of [['GET', get], ['HEAD', head]] as const) {
+      t.equal(response.status, 200, `${method} status`)
+      t.equal(response.headers['content-type'], want.type, `${method} Content-Type`)
+      t.equal(response.headers['content-disposition'], want.disposition, `${method} Content-Disposition`)
+      if (want.length !== undefined) t.equal(response.headers['content-length'], String(want.length), `${method} Content-Length`)
+      t.equal(response.headers['accept-ranges'], want.ranges ? 'bytes' : undefined, `${method} Accept-Ranges`)
+    }
+    if (want.length === undefined && !want.ranges) {
+      t.equal(get.headers['content-length'], undefined, 'a generated file is streamed without a length')
+      t.equal(get.headers['transfer-encoding'], 'chunked', 'sent chunked')
+    }
+  })
+}
+
+t.test('the non-ASCII name is the real name in filename*', async (t) => {
+  const { headers } = parseHeaders(await curl(['-sS', '--fail', '-I', new URL('/unicode', demo.url).href]))
+  const encoded = /(?:^|;)\s*filename\*=UTF-8''([^;\s]+)/i.exec(headers['content-disposition'] ?? '')?.[1]
+  t.ok(encoded, 'has filename*')
+  t.equal(decodeURIComponent(encoded ?? ''), 'rapport-été-2026.csv', 'filename* decodes to the real name')
+  t.match(headers['content-disposition'], /filename="[\x20-\x7e]+"/, 'the plain filename is ASCII')
+})
+
+t.test('/resumable.bin resumes with curl -C - and answers Range', async (t) => {
+  const url = new URL('/resumable.bin', demo.url).href
+  const full = resumableBytes()
+  const half = full.length / 2
+  const dir = t.testdir()
+  const path = join(dir, 'resumable.bin')
+
+  const first = parseHeaders(await curl(['-sS', '--fail', '-r', `0-${half - 1}`, '-o', 'resumable.bin', '-D', '-', url], dir))
+  t.equal(first.status, 206, 'the first half')
+  t.equal(first.headers['content-range'], `bytes 0-${half - 1}/${full.length}`, 'Content-Range of the first half')
+  t.equal(first.headers['content-length'], String(half), 'Content-Length of the first half')
+  t.ok((await readFile(path)).equals(full.subarray(0, half)), 'the first half is saved')
+
+  const rest = parseHeaders(await curl(['-sS', '--fail', '-C', '-', '-o', 'resumable.bin', '-D', '-', url], dir))
+  t.equal(rest.status, 206, 'curl -C - asks for the rest')
+  t.equal(rest.headers['content-range'], `bytes ${half}-${full.length - 1}/${full.length}`, 'Content-Range of the rest')
+  t.ok((await readFile(path)).equals(full), 'the resumed file is the whole file')
+
+  const unsatisfiable = parseHeaders(await curl(['-sS', '-r', '2000000-3000000', '-o', '/dev/null', '-D', '-', url]))
+  t.equal(unsatisfiable.status, 416, 'a range past the end')
+  t.equal(unsatisfiable.headers['content-range'], `bytes */${full.length}`, 'Content-Range: bytes */SIZE')
+  t.equal(unsatisfiable.headers['content-disposition'], undefined, 'no download headers on a 416')
+
+  const { headers } = parseHeaders(await curl(['-sS', '--fail', '-I', url]))
+  const etag = headers.etag
+  const lastModified = headers['last-modified']
+  t.match(etag, /^"[^"]+"$/, 'a strong ETag')
+  t.equal(lastModified, 'Thu, 01 Jan 2026 00:00:00 GMT', 'Last-Modified')
+  t.equal(headers['cache-control'], 'public, max-age=3600', 'Cache-Control')
+
+  const ranged = async (ifRange: string) => {
+    const response = await withTimeout(fetch(url, { headers: { range: 'bytes=10-19', 'if-range': ifRange } }), CURL_TIMEOUT, 'If-Range')
+    return { status: response.status, body: Buffer.from(await response.arrayBuffer()) }
+  }
+  const sameEtag = await ranged(etag ?? '')
+  t.equal(sameEtag.status, 206, 'If-Range with the current ETag: the slice')
+  t.ok(sameEtag.body.equals(full.subarray(10, 20)), 'bytes 10-19')
+  const sameDate = await ranged(lastModified ?? '')
+  t.equal(sameDate.status, 206, 'If-Range with the current Last-Modified: the slice')
+  const stale = await ranged('"stale"')
+  t.equal(stale.status, 200, 'If-Range with another ETag: the whole file')
+  t.ok(stale.body.equals(full), 'all the bytes')
+
+  const notModified = await withTimeout(fetch(url, { headers: { 'if-none-match': etag ?? '' } }), CURL_TIMEOUT, 'If-None-Match')
+  t.equal(notModified.status, 304, 'If-None-Match with the current ETag')
+  t.equal(notModified.headers.get('etag'), etag, 'the 304 carries the ETag')
+})
+
+t.test('the demo prints one line on stdout and closes cleanly on SIGTERM', async (t) => {
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    demo.child.once('exit', (code, signal) => resolve([code, signal])))
+  demo.child.kill('SIGTERM')
+  const [code, signal] = await withTimeout(exited, SHUTDOWN_TIMEOUT, 'the demo did not exit on SIGTERM')
+  t.equal(code, 0, 'exit code 0')
+  t.equal(signal, null, 'not killed by the signal')
+  t.equal(demo.stdout(), `fastify-downloadview demo listening on ${demo.url}\n`, 'stdout has the URL line only')
+  t.notMatch(demo.stderr(), /"level":50/, 'nothing logged at error')
+})
