@@ -133,6 +133,29 @@ t.test('HEAD: same status and headers as GET, no body, no content started', asyn
   t.equal(closed, 2, 'each HEAD closed the file')
 })
 
+t.test('close() instead of stream() for every answer without a body', async (t) => {
+  const { app } = await build()
+  const calls: string[] = []
+  app.get('/f', { virtualDownload: true }, (): DownloadFile => ({
+    size: 10,
+    etag: '"v1"',
+    acceptsRanges: true,
+    stream: (range) => { calls.push('stream'); return '0123456789'.slice(range?.start, range === undefined ? undefined : range.end + 1) },
+    close: () => { calls.push('close') }
+  }))
+  const table: Array<[Record<string, string>, number]> = [
+    [{ 'if-none-match': '"v1"' }, 304],
+    [{ 'if-match': '"v0"' }, 412],
+    [{ range: 'bytes=20-' }, 416],
+    [{ range: 'bytes=2-3' }, 206],
+    [{}, 200]
+  ]
+  for (const [headers, status] of table) {
+    t.equal((await app.inject({ url: '/f', headers })).statusCode, status)
+  }
+  t.same(calls, ['close', 'close', 'close', 'stream', 'stream'])
+})
+
 t.test('errors before the first byte go to the error handler, without download headers', async (t) => {
   const { app, logs } = await build()
   let closed = 0
