@@ -66,16 +66,24 @@ export abstract class IteratorReadable extends Readable {
   }
 
   #pullSync (): void {
-    const iterator = this.#iterator as Iterator<unknown>
     try {
-      for (;;) {
-        const result = iterator.next()
-        if (result.done === true) return this.#end()
-        if (this.#gather(result.value)) return
-      }
+      if (this.gatherSync(this.#iterator as Iterator<unknown>)) this.#end()
+      else this.#pushGathered()
     } catch (error) {
       this.#finished = true
       this.destroy(error as Error)
+    }
+  }
+
+  /**
+   * Pulls items of a sync iterator until a chunk is ready (false) or the iterator is done (true).
+   * TextIteratorIO replaces it with a tighter loop: this is the hot path of a CSV export.
+   */
+  protected gatherSync (iterator: Iterator<unknown>): boolean {
+    for (;;) {
+      const result = iterator.next()
+      if (result.done === true) return true
+      if (this.#gather(result.value)) return false
     }
   }
 
@@ -87,7 +95,7 @@ export abstract class IteratorReadable extends Readable {
         const result = await iterator.next()
         if (this.destroyed) return
         if (result.done === true) return this.#end()
-        if (this.#gather(result.value)) return
+        if (this.#gather(result.value)) return this.#pushGathered()
       }
     } catch (error) {
       this.#finished = true
@@ -97,7 +105,7 @@ export abstract class IteratorReadable extends Readable {
     }
   }
 
-  /** Gather an item; true once a chunk was pushed (the consumer asks again when it wants more). */
+  /** Gather an item; true once a chunk is ready to be pushed (a large item is pushed at once). */
   #gather (item: unknown): boolean {
     const large = this.largeItem(item)
     if (large !== null) {
@@ -106,10 +114,7 @@ export abstract class IteratorReadable extends Readable {
       return true
     }
     const gathered = this.gatherItem(item)
-    if (gathered >= this.#chunkSize) {
-      this.#pushGathered()
-      return true
-    }
+    if (gathered >= this.#chunkSize) return true
     // items of an async source may come slowly: do not hold the first of them back for long
     if (this.#async && gathered > 0 && this.#flushTimer === undefined) {
       this.#flushTimer = setTimeout(() => this.#pushGathered(), FLUSH_DELAY_MS)

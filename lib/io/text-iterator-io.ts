@@ -7,12 +7,17 @@ export interface TextIteratorIOOptions extends IteratorReadableOptions {
   encoding?: string
 }
 
+function invalidItem (item: unknown): Error {
+  return new InvalidIteratorItem('TextIteratorIO', 'string', describe(item))
+}
+
 /**
  * A byte stream fed by an iterable of strings (django-downloadview's TextIteratorIO):
  * small strings are joined and encoded once per chunk of about highWaterMark bytes.
  */
 export class TextIteratorIO extends IteratorReadable {
   readonly #encoding: TextEncoding
+  readonly #chunkSize: number
   #text = ''
 
   constructor (iterable: Iterable<string> | AsyncIterable<string>, options: TextIteratorIOOptions = {}) {
@@ -20,6 +25,7 @@ export class TextIteratorIO extends IteratorReadable {
     if (encoding === undefined) throw new TypeError(`TextIteratorIO: unknown text encoding ${JSON.stringify(options.encoding)}`)
     super(iterable, options, 'TextIteratorIO')
     this.#encoding = encoding
+    this.#chunkSize = this.readableHighWaterMark
   }
 
   /** The charset the bytes are in, e.g. 'utf-8'. */
@@ -28,10 +34,28 @@ export class TextIteratorIO extends IteratorReadable {
   }
 
   protected gatherItem (item: unknown): number {
-    if (typeof item !== 'string') throw new InvalidIteratorItem('TextIteratorIO', 'string', describe(item))
+    if (typeof item !== 'string') throw invalidItem(item)
     // V8 concatenates into a rope; Buffer.from flattens it once per chunk.
     this.#text += item
     return this.#text.length
+  }
+
+  // the same as the generic loop over gatherItem, with the text in a local: a row costs only its `+=`
+  protected override gatherSync (iterator: Iterator<unknown>): boolean {
+    let text = this.#text
+    const chunkSize = this.#chunkSize
+    try {
+      for (;;) {
+        const result = iterator.next()
+        if (result.done === true) return true
+        const item = result.value
+        if (typeof item !== 'string') throw invalidItem(item)
+        text += item
+        if (text.length >= chunkSize) return false
+      }
+    } finally {
+      this.#text = text
+    }
   }
 
   protected takeGathered (): Buffer | null {

@@ -1,6 +1,6 @@
 // Memory while a slow client downloads 1 GiB of generated CSV: the server's RSS growth, and how far
-// the generator runs ahead of what the server has written to the socket.
-// Run: npm run build && node benchmarks/slow-client-memory.js   (BYTES=..., RATE=... for curl --limit-rate)
+// the generator runs ahead of what the server has handed to the socket. Prints one JSON line.
+// BYTES (default 1 GiB) and RATE (curl --limit-rate, default 100M) to change.
 import { spawn } from 'node:child_process'
 import Fastify from 'fastify'
 import fastifyDownloadView, { TextIteratorIO, VirtualFile } from 'fastify-downloadview'
@@ -32,13 +32,16 @@ let peakUsage = process.memoryUsage()
 let maxAhead = 0
 const sampler = setInterval(() => {
   const usage = process.memoryUsage()
-  if (usage.rss > peak) { peak = usage.rss; peakUsage = usage }
+  if (usage.rss > peak) {
+    peak = usage.rss
+    peakUsage = usage
+  }
   let written = 0
   for (const socket of sockets) written += socket.bytesWritten
   maxAhead = Math.max(maxAhead, produced - written)
 }, 20)
 
-const curl = spawn('curl', ['-sS', '--limit-rate', RATE, '-o', '/dev/null', '-w', '%{size_download}', url])
+const curl = spawn('curl', ['-sS', '--max-time', '300', '--limit-rate', RATE, '-o', '/dev/null', '-w', '%{size_download}', url])
 let received = ''
 curl.stdout.on('data', (data) => { received += data })
 const started = Date.now()
@@ -54,6 +57,6 @@ console.log(JSON.stringify({
   rssBaselineMiB: +(baseline / MiB).toFixed(1),
   rssPeakMiB: +(peak / MiB).toFixed(1),
   rssGrowthMiB: +((peak - baseline) / MiB).toFixed(1),
-  generatorAheadOfSocketMiB: +(maxAhead / MiB).toFixed(2),
-  atPeakMiB: Object.fromEntries(Object.entries(peakUsage).map(([k, v]) => [k, +(v / MiB).toFixed(1)]))
+  generatorAheadKiB: +(maxAhead / 1024).toFixed(0),
+  atPeakMiB: Object.fromEntries(Object.entries(peakUsage).map(([key, value]) => [key, +(value / MiB).toFixed(1)]))
 }))

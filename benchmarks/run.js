@@ -1,0 +1,106 @@
+// npm run bench: every benchmark, contenders alternating in rounds, medians and ratios, one table.
+// ROUNDS (default 5) and ONLY (a comma-separated list of benchmark numbers) narrow a run.
+import { execFile } from 'node:child_process'
+import { cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { alternate, curlDownload, requestRate, startServer } from './harness.js'
+import { CSV_ROWS, LARGE_BYTES, csvRows } from './servers.js'
+
+const ROUNDS = Number(process.env.ROUNDS ?? 5)
+const ONLY = process.env.ONLY?.split(',').map(Number)
+const rows = []
+const MiB = 1024 * 1024
+
+function report (benchmark, measure, value, target, met) {
+  rows.push({ benchmark, measure, value, target, met: met ? 'yes' : 'NO' })
+  console.error(`  ${benchmark}: ${measure} = ${value} (target ${target}) ${met ? 'met' : 'NOT met'}`)
+}
+
+async function withServers (names, body) {
+  const servers = await Promise.all(names.map(startServer))
+  try {
+    return await body(Object.fromEntries(servers.map((server) => [server.name, server])))
+  } finally {
+    await Promise.all(servers.map((server) => server.close()))
+  }
+}
+
+function generatorAlone () {
+  const start = process.hrtime.bigint()
+  let length = 0
+  for (const row of csvRows()) length += row.length
+  if (length === 0) throw new Error('no rows')
+  return Number(process.hrtime.bigint() - start) / 1e9
+}
+
+const benchmarks = {
+  async 1 () {
+    console.error(`1. CSV export: ${CSV_ROWS.toLocaleString('en')} rows, ${ROUNDS} rounds`)
+    await withServers(['csv-downloadview', 'csv-fastify', 'csv-express'], async (servers) => {
+      const medians = await alternate(['csv-downloadview', 'csv-fastify', 'csv-express', 'generator alone'], ROUNDS, async (name) =>
+        name === 'generator alone' ? generatorAlone() : (await curlDownload(servers[name].url)).seconds)
+      const ours = medians.get('csv-downloadview')
+      for (const [name, seconds] of medians) console.error(`  ${name}: ${seconds.toFixed(3)} s`)
+      const speedup = medians.get('csv-fastify') / ours
+      report('1. CSV export', 'plain Fastify time / ours', `${speedup.toFixed(2)}x (${ours.toFixed(3)} s vs ${medians.get('csv-fastify').toFixed(3)} s)`, '>= 8x', speedup >= 8)
+      report('1. CSV export', 'Express 5 time / ours', `${(medians.get('csv-express') / ours).toFixed(2)}x`, 'info', true)
+      const overLimit = ours / medians.get('generator alone')
+      report('1. CSV export', 'ours / generator alone', `${overLimit.toFixed(2)}x (${medians.get('generator alone').toFixed(3)} s alone)`, '<= 1.5x', overLimit <= 1.5)
+    })
+  },
+
+  async 2 () {
+    console.error(`2. Large stream: ${LARGE_BYTES / MiB} MiB, ${ROUNDS} rounds`)
+    await withServers(['large-downloadview', 'large-node'], async (servers) => {
+      const medians = await alternate(['large-downloadview', 'large-node'], ROUNDS, async (name) => {
+        const { seconds, bytes } = await curlDownload(servers[name].url)
+        if (bytes !== LARGE_BYTES) throw new Error(`${name}: ${bytes} bytes`)
+        return LARGE_BYTES / seconds / MiB
+      })
+      const ratio = medians.get('large-downloadview') / medians.get('large-node')
+      report('2. Large stream', 'ours / raw node:http throughput', `${ratio.toFixed(3)} (${medians.get('large-downloadview').toFixed(0)} vs ${medians.get('large-node').toFixed(0)} MiB/s)`, '>= 0.95', ratio >= 0.95)
+    })
+  },
+
+  async 3 () {
+    const seconds = Number(process.env.SECONDS ?? 5)
+    console.error(`3. Small file rate: autocannon, 10 connections, ${seconds} s per run, ${ROUNDS} rounds`)
+    await withServers(['small-downloadview', 'small-fastify'], async (servers) => {
+      const medians = await alternate(['small-downloadview', 'small-fastify'], ROUNDS, (name) => requestRate(servers[name].url, { seconds }))
+      const ratio = medians.get('small-downloadview') / medians.get('small-fastify')
+      report('3. Small file rate', 'ours / hand-written rate', `${ratio.toFixed(3)} (${medians.get('small-downloadview').toFixed(0)} vs ${medians.get('small-fastify').toFixed(0)} req/s)`, '>= 0.95', ratio >= 0.95)
+    })
+  },
+
+  async 4 () {
+    console.error('4. Memory and backpressure: 1 GiB to a client reading at 100 MB/s')
+    const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(new URL('./memory.js', import.meta.url))], { env: { ...process.env, RATE: process.env.RATE ?? '100M' } })
+    const result = JSON.parse(stdout)
+    console.error(`  ${stdout.trim()}`)
+    report('4. Memory', 'server RSS growth', `${result.rssGrowthMiB} MiB`, '<= 32 MiB', result.rssGrowthMiB <= 32)
+    report('4. Memory', 'generator ahead of the socket', `${result.generatorAheadKiB} KiB (highWaterMark 64 KiB)`, '<= 128 KiB', result.generatorAheadKiB <= 128)
+  },
+
+  async 5 () {
+    const seconds = Number(process.env.SECONDS ?? 5)
+    const headers = { range: 'bytes=1000-4999' }
+    console.error(`5. Ranges: 4000-byte range of a 1 MiB file, autocannon 10 connections, ${seconds} s per run, ${ROUNDS} rounds`)
+    await withServers(['range-contentfile', 'range-blob', 'range-static'], async (servers) => {
+      const medians = await alternate(['range-contentfile', 'range-blob', 'range-static'], ROUNDS, (name) =>
+        requestRate(`${servers[name].url}/range.bin`, { seconds, headers }))
+      const peer = medians.get('range-static')
+      for (const name of ['range-contentfile', 'range-blob']) {
+        const ratio = medians.get(name) / peer
+        report('5. Ranges', `${name === 'range-blob' ? 'Blob' : 'ContentFile'} / @fastify/static rate`, `${ratio.toFixed(2)} (${medians.get(name).toFixed(0)} vs ${peer.toFixed(0)} req/s)`, '>= 1', ratio >= 1)
+      }
+    })
+  }
+}
+
+console.error(`fastify-downloadview benchmarks — Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`)
+for (const [number, benchmark] of Object.entries(benchmarks)) {
+  if (ONLY === undefined || ONLY.includes(Number(number))) await benchmark()
+}
+console.log('\n| benchmark | measure | value | target | met |\n| --- | --- | --- | --- | --- |')
+for (const row of rows) console.log(`| ${row.benchmark} | ${row.measure} | ${row.value} | ${row.target} | ${row.met} |`)

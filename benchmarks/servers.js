@@ -1,0 +1,132 @@
+// One benchmark server per process, chosen by argv[2]; prints its URL on stdout once listening.
+// Every contender serves the same bytes as the others of its benchmark.
+import { writeFileSync, mkdtempSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pipeline, Readable } from 'node:stream'
+import Fastify from 'fastify'
+import fastifyDownloadView, { BytesIteratorIO, ContentFile, TextIteratorIO, VirtualFile } from 'fastify-downloadview'
+
+export const CSV_ROWS = Number(process.env.CSV_ROWS ?? 3_000_000)
+export const LARGE_BYTES = Number(process.env.LARGE_BYTES ?? 1024 ** 3)
+export const CHUNK = 64 * 1024
+export const RANGE_FILE_BYTES = 1024 * 1024
+
+export function * csvRows (rows = CSV_ROWS) {
+  for (let i = 0; i < rows; i++) yield `${i},user${i}@example.com,${i * 3}\n`
+}
+
+const chunk = Buffer.alloc(CHUNK, 'x')
+export function * largeChunks (total = LARGE_BYTES) {
+  for (let sent = 0; sent < total; sent += CHUNK) yield chunk
+}
+
+export function rangeBytes () {
+  const bytes = Buffer.alloc(RANGE_FILE_BYTES)
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff
+  return bytes
+}
+
+const servers = {
+  // 1. CSV export
+  async 'csv-downloadview' () {
+    const app = Fastify()
+    await app.register(fastifyDownloadView)
+    app.get('/', { virtualDownload: true }, () => new VirtualFile(new TextIteratorIO(csvRows()), { name: 'export.csv' }))
+    return app
+  },
+  async 'csv-fastify' () {
+    const app = Fastify()
+    app.get('/', (request, reply) => reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="export.csv"')
+      .send(Readable.from(csvRows())))
+    return app
+  },
+  async 'csv-express' () {
+    const { default: express } = await import('express')
+    const app = express()
+    app.get('/', (req, res) => {
+      res.attachment('export.csv')
+      pipeline(Readable.from(csvRows()), res, () => {})
+    })
+    return app
+  },
+
+  // 2. Large stream
+  async 'large-downloadview' () {
+    const app = Fastify()
+    await app.register(fastifyDownloadView)
+    app.get('/', { virtualDownload: true }, () => new VirtualFile(new BytesIteratorIO(largeChunks()), { name: 'large.bin', size: LARGE_BYTES }))
+    return app
+  },
+  async 'large-node' () {
+    return createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': LARGE_BYTES })
+      pipeline(Readable.from(largeChunks()), res, () => {})
+    })
+  },
+
+  // 3. Small file rate
+  async 'small-downloadview' () {
+    const app = Fastify()
+    await app.register(fastifyDownloadView)
+    app.get('/', (request, reply) => reply.virtualDownload(new ContentFile('Hello world!\n', { name: 'hello-world.txt' })))
+    return app
+  },
+  async 'small-fastify' () {
+    const app = Fastify()
+    app.get('/', (request, reply) => reply
+      .header('content-type', 'text/plain; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="hello-world.txt"')
+      .header('accept-ranges', 'bytes')
+      .send('Hello world!\n'))
+    return app
+  },
+
+  // 5. Ranges
+  async 'range-contentfile' () {
+    const app = Fastify()
+    await app.register(fastifyDownloadView)
+    const bytes = rangeBytes()
+    app.get('/range.bin', { virtualDownload: true }, () => new ContentFile(bytes, { name: 'range.bin' }))
+    return app
+  },
+  async 'range-blob' () {
+    const app = Fastify()
+    await app.register(fastifyDownloadView)
+    const blob = new Blob([rangeBytes()])
+    app.get('/range.bin', (request, reply) => reply.virtualDownload(blob, { basename: 'range.bin' }))
+    return app
+  },
+  async 'range-static' () {
+    const { default: fastifyStatic } = await import('@fastify/static')
+    const root = mkdtempSync(join(tmpdir(), 'fdv-bench-'))
+    writeFileSync(join(root, 'range.bin'), rangeBytes())
+    const app = Fastify()
+    await app.register(fastifyStatic, { root })
+    return app
+  }
+}
+
+const name = process.argv[2]
+if (name !== undefined) {
+  const build = servers[name]
+  if (build === undefined) throw new Error(`unknown server ${name}; known: ${Object.keys(servers).join(', ')}`)
+  const app = await build()
+  let port
+  if (typeof app.listen === 'function' && app.server !== undefined) {
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    port = app.server.address().port
+  } else {
+    const server = typeof app.address === 'function' ? app : createServer(app)
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    port = server.address().port
+  }
+  process.stdout.write(`http://127.0.0.1:${port}\n`)
+}
+
+// a clean exit on SIGINT/SIGTERM, so `node --cpu-prof benchmarks/servers.js NAME` writes its profile
+process.on('SIGINT', () => process.exit(0))
+process.on('SIGTERM', () => process.exit(0))
