@@ -1,17 +1,36 @@
 // Shared helpers of the benchmarks: servers in child processes, curl downloads, autocannon runs,
 // medians. Every load is bounded in count and time; everything listens on 127.0.0.1.
-import { execFile, spawn } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import autocannon from 'autocannon'
 
 const run = promisify(execFile)
-const SERVERS = fileURLToPath(new URL('./servers.js', import.meta.url))
+const here = (file) => fileURLToPath(new URL(file, import.meta.url))
+
+// Servers run on CPU 0, clients on CPU 1 (unless a benchmark says otherwise), so that every
+// contender meets the same scheduling: unpinned, loopback throughput on this 2-vCPU machine
+// swings by 4x from one download to the next.
+export const SERVER_CPU = '0'
+export const CLIENT_CPU = '1'
+const canPin = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'])
+    return true
+  } catch {
+    return false
+  }
+})()
+
+/** [command, args] running `command args` on `cpu` when taskset is there. */
+export function pinned (cpu, command, args) {
+  return canPin ? ['taskset', ['-c', cpu, command, ...args]] : [command, args]
+}
 
 /** Starts `benchmarks/servers.js NAME` in its own process; resolves with { url, close }. */
 export async function startServer (name) {
-  const child = spawn(process.execPath, [SERVERS, name], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const [command, args] = pinned(SERVER_CPU, process.execPath, [here('./servers.js'), name])
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   let output = ''
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start in 20 s`)), 20_000)
@@ -37,18 +56,26 @@ export async function startServer (name) {
 }
 
 /** Downloads url with curl to /dev/null; resolves with { seconds, bytes }. */
-export async function curlDownload (url, args = []) {
-  const { stdout } = await run('curl', ['-sS', '--max-time', '120', '-o', '/dev/null', '-w', '%{time_total} %{size_download} %{http_code}', ...args, url])
+export async function curlDownload (url, { cpu = CLIENT_CPU, args = [] } = {}) {
+  const [command, curlArgs] = pinned(cpu, 'curl', ['-sS', '--max-time', '120', '-o', '/dev/null', '-w', '%{time_total} %{size_download} %{http_code}', ...args, url])
+  const { stdout } = await run(command, curlArgs)
   const [seconds, bytes, status] = stdout.trim().split(' ')
   if (status !== '200' && status !== '206') throw new Error(`${url}: HTTP ${status}`)
   return { seconds: Number(seconds), bytes: Number(bytes) }
 }
 
-/** Requests per second with autocannon (10 connections unless told), bounded by `seconds`. */
+/** Requests per second with autocannon in its own process (10 connections), bounded by `seconds`. */
 export async function requestRate (url, { seconds = 5, connections = 10, headers = {} } = {}) {
-  const result = await autocannon({ url, connections, duration: seconds, headers })
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-  return result.requests.average
+  const [command, args] = pinned(CLIENT_CPU, process.execPath, [here('./load.js'), url, String(seconds), String(connections), JSON.stringify(headers)])
+  const { stdout } = await run(command, args, { timeout: (seconds + 30) * 1000 })
+  return Number(stdout)
+}
+
+/** Seconds the CSV generator alone takes (iterating, summing lengths), in a process on the server CPU. */
+export async function generatorAlone () {
+  const [command, args] = pinned(SERVER_CPU, process.execPath, [here('./generator-alone.js')])
+  const { stdout } = await run(command, args, { timeout: 60_000 })
+  return Number(stdout)
 }
 
 export function median (values) {

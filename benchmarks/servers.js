@@ -4,6 +4,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { pipeline, Readable } from 'node:stream'
 import Fastify from 'fastify'
 import fastifyDownloadView, { BytesIteratorIO, ContentFile, TextIteratorIO, VirtualFile } from 'fastify-downloadview'
@@ -111,7 +112,8 @@ const servers = {
 }
 
 const name = process.argv[2]
-if (name !== undefined) {
+// run as a script (not imported for its generators)
+if (name !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const build = servers[name]
   if (build === undefined) throw new Error(`unknown server ${name}; known: ${Object.keys(servers).join(', ')}`)
   const app = await build()
@@ -125,8 +127,8 @@ if (name !== undefined) {
     port = server.address().port
   }
   process.stdout.write(`http://127.0.0.1:${port}\n`)
-}
 
-// a clean exit on SIGINT/SIGTERM, so `node --cpu-prof benchmarks/servers.js NAME` writes its profile
-process.on('SIGINT', () => process.exit(0))
-process.on('SIGTERM', () => process.exit(0))
+  // a clean exit on SIGINT/SIGTERM, so `node --cpu-prof benchmarks/servers.js NAME` writes its profile
+  process.on('SIGINT', () => process.exit(0))
+  process.on('SIGTERM', () => process.exit(0))
+}

@@ -2,9 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { pipeline, Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import { ContentClosed, SizeMismatch } from './errors.js'
-import { toBody } from './files/content.js'
 import { SizeGuard } from './size-guard.js'
-import type { StreamContent } from './types.js'
 
 /** The client went away before the download started: nothing to answer, nothing to log. */
 export class ClientGone extends Error {}
@@ -47,18 +45,17 @@ export function nextChunk (source: Readable, response: ServerResponse, keep: boo
   })
 }
 
+/** Sends bytes in memory: with the headers, in one write. */
+export function sendBuffer (reply: FastifyReply, body: Buffer, status: number, headers: Record<string, string>, size: number | undefined): void {
+  if (size !== undefined && body.length !== size) throw new SizeMismatch(size, `${body.length} bytes`)
+  reply.code(status).headers(headers).send(body)
+}
+
 /**
- * Sends a file's content with the headers of its decision. Bytes in memory go out in one write;
- * a stream is committed (headers set, piped by Fastify with backpressure) once its first chunk is in
- * hand. Until then, a failure rejects and nothing of the download has been set on the reply.
+ * Sends a stream: committed (headers set, piped by Fastify with backpressure) once its first chunk
+ * is in hand. Until then, a failure rejects and nothing of the download has been set on the reply.
  */
-export async function sendBody (reply: FastifyReply, content: StreamContent, status: number, headers: Record<string, string>, size: number | undefined): Promise<void> {
-  const body = toBody(content)
-  if (Buffer.isBuffer(body)) {
-    if (size !== undefined && body.length !== size) throw new SizeMismatch(size, `${body.length} bytes`)
-    reply.code(status).headers(headers).send(body)
-    return
-  }
+export async function sendStream (reply: FastifyReply, body: Readable, status: number, headers: Record<string, string>, size: number | undefined): Promise<void> {
   try {
     const first = await nextChunk(body, reply.raw, true)
     if (first === null) {

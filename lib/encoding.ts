@@ -8,7 +8,7 @@ export interface TextEncoding {
   readonly charset: string
 }
 
-const UTF8: TextEncoding = { node: 'utf8', charset: 'utf-8' }
+export const UTF8: TextEncoding = { node: 'utf8', charset: 'utf-8' }
 const UTF16LE: TextEncoding = { node: 'utf16le', charset: 'utf-16le' }
 const LATIN1: TextEncoding = { node: 'latin1', charset: 'iso-8859-1' }
 const ASCII: TextEncoding = { node: 'ascii', charset: 'us-ascii' }

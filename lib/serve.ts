@@ -1,9 +1,10 @@
 import type { FastifyReply } from 'fastify'
-import { ClientGone, emptyStream, sendBody } from './body.js'
+import { ClientGone, emptyStream, sendBuffer, sendStream } from './body.js'
+import { toBody } from './files/content.js'
 import { toDownloadFile } from './files/to-download-file.js'
 import { decide, type Decision } from './http/decide.js'
 import { responseHeaders } from './http/headers.js'
-import { readMetadata } from './metadata.js'
+import { readMetadata, type FileMetadata } from './metadata.js'
 import type { DownloadPlan } from './options.js'
 import type { DownloadFile } from './types.js'
 
@@ -40,19 +41,27 @@ class Download {
       const file = this.file as DownloadFile
       const meta = readMetadata(file)
       const decision = decide(this.reply.request, meta, file, this.plan.acceptRanges)
-      const send = (decision: Decision): void | Promise<void> => {
-        const headers = responseHeaders(this.plan, meta, decision)
-        if (!decision.body) return this.answerWithoutBody(decision.status, headers)
-        if (this.reply.raw.destroyed) throw new ClientGone('the client went away')
-        const { range } = decision
-        this.#started = true
-        return sendBody(this.reply, file.stream(range), decision.status, headers, range === undefined ? meta.size : range.end - range.start + 1)
+      if (decision instanceof Promise) {
+        decision.then((decision) => this.send(file, meta, decision)).catch((error: unknown) => this.fail(error))
+      } else {
+        this.send(file, meta, decision)
       }
-      const sent = decision instanceof Promise ? decision.then(send) : send(decision)
-      if (sent instanceof Promise) sent.catch((error: unknown) => this.fail(error))
     } catch (error) {
       this.fail(error)
     }
+  }
+
+  send (file: DownloadFile, meta: FileMetadata, decision: Decision): void {
+    const headers = responseHeaders(this.plan, meta, decision)
+    if (!decision.body) return this.answerWithoutBody(decision.status, headers)
+    if (this.reply.raw.destroyed) throw new ClientGone('the client went away')
+    const { range } = decision
+    this.#started = true
+    const body = toBody(file.stream(range))
+    const size = range === undefined ? meta.size : range.end - range.start + 1
+    // bytes in memory are answered synchronously, in one write; a stream waits for its first chunk
+    if (Buffer.isBuffer(body)) sendBuffer(this.reply, body, decision.status, headers, size)
+    else sendStream(this.reply, body, decision.status, headers, size).catch((error: unknown) => this.fail(error))
   }
 
   answerWithoutBody (status: number, headers: Record<string, string>): void {

@@ -1,4 +1,4 @@
-import { textEncoding, ENCODING_NAMES } from '../encoding.js'
+import { textEncoding, ENCODING_NAMES, UTF8 } from '../encoding.js'
 import { VirtualFile } from './virtual-file.js'
 
 export interface ContentFileOptions {
@@ -13,14 +13,19 @@ export interface ContentFileOptions {
 /** In-memory content, like Django's ContentFile: size known, served in ranges. */
 export class ContentFile extends VirtualFile {
   constructor (content: string | Uint8Array, options: ContentFileOptions = {}) {
-    const { encoding: name = 'utf-8', ...metadata } = options
-    const encoding = textEncoding(name)
+    const encoding = options.encoding === undefined ? UTF8 : textEncoding(options.encoding)
     if (encoding === undefined) {
-      throw new TypeError(`ContentFile: unknown encoding ${JSON.stringify(name)}; use one of ${ENCODING_NAMES.join(', ')}`)
+      throw new TypeError(`ContentFile: unknown encoding ${JSON.stringify(options.encoding)}; use one of ${ENCODING_NAMES.join(', ')}`)
     }
     if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
       throw new TypeError('ContentFile: content must be a string or a Uint8Array')
     }
-    super(typeof content === 'string' ? Buffer.from(content, encoding.node) : content, { ...metadata, charset: encoding.charset })
+    super(typeof content === 'string' ? Buffer.from(content, encoding.node) : content, {
+      name: options.name,
+      modifiedTime: options.modifiedTime,
+      etag: options.etag,
+      contentType: options.contentType,
+      charset: encoding.charset
+    })
   }
 }

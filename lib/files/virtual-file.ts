@@ -24,20 +24,21 @@ export interface VirtualFileOptions {
  * is served any number of times and in ranges; a stream or an iterator is read at most once.
  */
 export class VirtualFile implements DownloadFile {
-  declare readonly name?: string
-  declare readonly size?: number
-  declare readonly modifiedTime?: Date
-  declare readonly etag?: string
-  declare readonly contentType?: string
-  declare readonly charset?: string
+  readonly name: string | undefined
+  readonly size: number | undefined
+  readonly modifiedTime: Date | undefined
+  readonly etag: string | undefined
+  readonly contentType: string | undefined
+  readonly charset: string | undefined
   readonly acceptsRanges: boolean
-  declare readonly wasModifiedSince?: (since: Date) => boolean | Promise<boolean>
+  readonly wasModifiedSince: ((since: Date) => boolean | Promise<boolean>) | undefined
   readonly #bytes: Buffer | undefined
   readonly #blob: Blob | undefined
   #once: Exclude<VirtualContent, Uint8Array | string | Blob> | undefined
   #consumed = false
 
   constructor (content: VirtualContent, options: VirtualFileOptions = {}) {
+    // every field is assigned, in one order, whatever the content: one object shape for the hot path
     let { name, size, modifiedTime, contentType, charset } = options
     if (typeof content === 'string' || content instanceof Uint8Array) {
       this.#bytes = toBuffer(content)
@@ -58,15 +59,14 @@ export class VirtualFile implements DownloadFile {
     } else {
       throw new InvalidFile(`VirtualFile content: ${describe(content)}`)
     }
+    this.name = name
+    this.size = size
+    this.modifiedTime = modifiedTime
+    this.etag = options.etag
+    this.contentType = contentType
+    this.charset = charset
     this.acceptsRanges = this.#once === undefined
-    // only the fields that are set exist, so `'etag' in file` tells what a header can be made of
-    if (name !== undefined) this.name = name
-    if (size !== undefined) this.size = size
-    if (modifiedTime !== undefined) this.modifiedTime = modifiedTime
-    if (options.etag !== undefined) this.etag = options.etag
-    if (contentType !== undefined) this.contentType = contentType
-    if (charset !== undefined) this.charset = charset
-    if (options.wasModifiedSince !== undefined) this.wasModifiedSince = options.wasModifiedSince
+    this.wasModifiedSince = options.wasModifiedSince
   }
 
   stream (range?: ByteRange): StreamContent {

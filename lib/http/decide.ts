@@ -17,7 +17,12 @@ function then<T, U> (value: MaybePromise<T>, next: (value: T) => MaybePromise<U>
   return value instanceof Promise ? value.then(next) : next(value)
 }
 
-const NO_BODY = { body: false } as const
+// the answers that carry no range are the same for every request: made once
+const FULL: Decision = Object.freeze({ status: 200, body: true })
+const FULL_HEAD: Decision = Object.freeze({ status: 200, body: false })
+const NOT_MODIFIED: Decision = Object.freeze({ status: 304, body: false })
+const PRECONDITION_FAILED: Decision = Object.freeze({ status: 412, body: false })
+const UNSATISFIABLE: Decision = Object.freeze({ status: 416, body: false })
 
 /**
  * The decision for one request (RFC 9110 §13.2.2 order): preconditions (412), then If-None-Match /
@@ -28,23 +33,22 @@ const NO_BODY = { body: false } as const
 export function decide (request: FastifyRequest, meta: FileMetadata, file: DownloadFile, acceptRanges: boolean): MaybePromise<Decision> {
   const { headers, method } = request
   const get = method === 'GET'
-  const body = get || method !== 'HEAD'
-  const full: Decision = { status: 200, body }
+  const full = get || method !== 'HEAD' ? FULL : FULL_HEAD
   if (headers['if-match'] === undefined && headers['if-unmodified-since'] === undefined &&
     headers['if-none-match'] === undefined && headers['if-modified-since'] === undefined) {
     return ranged(request, meta, full, acceptRanges && get)
   }
   const validators = { etag: meta.etag, modifiedTime: meta.modifiedTime, wasModifiedSince: file.wasModifiedSince?.bind(file) }
   return then(preconditionFailed(headers, validators), (failed) => {
-    if (failed) return { status: 412, ...NO_BODY }
+    if (failed) return PRECONDITION_FAILED
     // §13.1.2 / §13.1.3: If-None-Match and If-Modified-Since give a 304 on GET and HEAD;
     // for other methods a matching If-None-Match is a failed precondition
     if (!get && method !== 'HEAD') {
       const ifNoneMatch = headers['if-none-match']
-      return ifNoneMatch !== undefined && weakMatch(ifNoneMatch, meta.etag) ? { status: 412, ...NO_BODY } : full
+      return ifNoneMatch !== undefined && weakMatch(ifNoneMatch, meta.etag) ? PRECONDITION_FAILED : full
     }
     return then(notModified(headers, validators), (unchanged): Decision =>
-      unchanged ? { status: 304, ...NO_BODY } : ranged(request, meta, full, acceptRanges && get))
+      unchanged ? NOT_MODIFIED : ranged(request, meta, full, acceptRanges && get))
   })
 }
 
@@ -55,6 +59,6 @@ function ranged (request: FastifyRequest, meta: FileMetadata, full: Decision, al
   if (ifRange !== undefined && !ifRangeMatches(ifRange, meta)) return full
   const range = parseRange(header, meta.size as number)
   if (range === undefined) return full
-  if (range === 'unsatisfiable') return { status: 416, body: false }
+  if (range === 'unsatisfiable') return UNSATISFIABLE
   return { status: 206, range, body: true }
 }
