@@ -46,6 +46,8 @@ t.test('TextIteratorIO encodings', async (t) => {
 t.test('a wrong item errors the stream with a message naming its type', async (t) => {
   await t.rejects(chunksOf(new TextIteratorIO(['ok', 42 as unknown as string])), { code: 'FST_DOWNLOADVIEW_INVALID_ITEM', message: 'TextIteratorIO expects string items, got number' })
   await t.rejects(chunksOf(new TextIteratorIO([Buffer.from('x') as unknown as string])), { message: /got an instance of Buffer/ })
+  async function * asyncItems (): AsyncGenerator<string> { yield 'ok'; yield 7 as unknown as string }
+  await t.rejects(chunksOf(new TextIteratorIO(asyncItems())), { message: 'TextIteratorIO expects string items, got number' })
   await t.rejects(chunksOf(new BytesIteratorIO([{} as Uint8Array])), { message: 'BytesIteratorIO expects Uint8Array or string items, got an instance of Object' })
   await t.rejects(chunksOf(new BytesIteratorIO([Object.create(null) as Uint8Array])), { message: /got an object/ })
   await t.rejects(chunksOf(new BytesIteratorIO([null as unknown as Uint8Array])), { message: /got null/ })
