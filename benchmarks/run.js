@@ -60,11 +60,13 @@ const benchmarks = {
   async 3 () {
     const seconds = Number(process.env.SECONDS ?? 5)
     console.error(`3. Small file rate: autocannon, 10 connections, ${seconds} s per run, ${ROUNDS} rounds`)
-    await withServers(['small-downloadview', 'small-fastify'], async (servers) => {
-      const medians = await alternate(['small-downloadview', 'small-fastify'], ROUNDS, (name) => requestRate(servers[name].url, { seconds }))
-      const ratio = medians.get('small-downloadview') / medians.get('small-fastify')
-      report('3. Small file rate', 'ours / hand-written rate', `${ratio.toFixed(3)} (${medians.get('small-downloadview').toFixed(0)} vs ${medians.get('small-fastify').toFixed(0)} req/s)`, '>= 0.95', ratio >= 0.95)
-    })
+    // a fresh server process per run: the rate of one process differs from the next by up to 20%
+    const medians = await alternate(['small-downloadview', 'small-fastify'], ROUNDS, (name) => withServers([name], async (servers) => {
+      await requestRate(servers[name].url, { seconds: 1 }) // warm-up
+      return requestRate(servers[name].url, { seconds })
+    }))
+    const ratio = medians.get('small-downloadview') / medians.get('small-fastify')
+    report('3. Small file rate', 'ours / hand-written rate', `${ratio.toFixed(3)} (${medians.get('small-downloadview').toFixed(0)} vs ${medians.get('small-fastify').toFixed(0)} req/s)`, '>= 0.95', ratio >= 0.95)
   },
 
   async 4 () {
@@ -80,15 +82,15 @@ const benchmarks = {
     const seconds = Number(process.env.SECONDS ?? 5)
     const headers = { range: 'bytes=1000-4999' }
     console.error(`5. Ranges: 4000-byte range of a 1 MiB file, autocannon 10 connections, ${seconds} s per run, ${ROUNDS} rounds`)
-    await withServers(['range-contentfile', 'range-blob', 'range-static'], async (servers) => {
-      const medians = await alternate(['range-contentfile', 'range-blob', 'range-static'], ROUNDS, (name) =>
-        requestRate(`${servers[name].url}/range.bin`, { seconds, headers }))
-      const peer = medians.get('range-static')
-      for (const name of ['range-contentfile', 'range-blob']) {
-        const ratio = medians.get(name) / peer
-        report('5. Ranges', `${name === 'range-blob' ? 'Blob' : 'ContentFile'} / @fastify/static rate`, `${ratio.toFixed(2)} (${medians.get(name).toFixed(0)} vs ${peer.toFixed(0)} req/s)`, '>= 1', ratio >= 1)
-      }
-    })
+    const medians = await alternate(['range-contentfile', 'range-blob', 'range-static'], ROUNDS, (name) => withServers([name], async (servers) => {
+      await requestRate(`${servers[name].url}/range.bin`, { seconds: 1, headers })
+      return requestRate(`${servers[name].url}/range.bin`, { seconds, headers })
+    }))
+    const peer = medians.get('range-static')
+    for (const name of ['range-contentfile', 'range-blob']) {
+      const ratio = medians.get(name) / peer
+      report('5. Ranges', `${name === 'range-blob' ? 'Blob' : 'ContentFile'} / @fastify/static rate`, `${ratio.toFixed(2)} (${medians.get(name).toFixed(0)} vs ${peer.toFixed(0)} req/s)`, '>= 1', ratio >= 1)
+    }
   }
 }
 

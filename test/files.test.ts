@@ -166,3 +166,12 @@ t.test('SizeGuard passes exactly the declared bytes, holding the last chunk back
   t.ok(over.error)
   t.same(await run(['é'], 2), { out: ['é'] }, 'strings count in bytes')
 })
+
+t.test('a large Blob is streamed, a small one read in one go', async (t) => {
+  const big = Buffer.alloc(200 * 1024, 7)
+  big[150000] = 9
+  const file = new VirtualFile(new Blob([big]))
+  t.same(await bytesOf(file.stream()), big)
+  t.same(await bytesOf(file.stream({ start: 100, end: 150000 })), big.subarray(100, 150001))
+  t.same([...await bytesOf(file.stream({ start: 150000, end: 150000 }))], [9])
+})

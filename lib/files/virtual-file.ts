@@ -18,6 +18,12 @@ export interface VirtualFileOptions {
   wasModifiedSince?: (since: Date) => boolean | Promise<boolean>
 }
 
+const SMALL_BLOB = 64 * 1024
+
+async function * readWhole (blob: Blob): AsyncGenerator<Uint8Array> {
+  yield new Uint8Array(await blob.arrayBuffer())
+}
+
 /**
  * A file that does not live on disk (django-downloadview's VirtualFile): content in memory, a Blob,
  * a stream or an iterator, plus the metadata that makes it a download. In-memory and Blob content
@@ -71,7 +77,11 @@ export class VirtualFile implements DownloadFile {
 
   stream (range?: ByteRange): StreamContent {
     if (this.#bytes !== undefined) return range === undefined ? this.#bytes : this.#bytes.subarray(range.start, range.end + 1)
-    if (this.#blob !== undefined) return (range === undefined ? this.#blob : this.#blob.slice(range.start, range.end + 1)).stream()
+    if (this.#blob !== undefined) {
+      const blob = range === undefined ? this.#blob : this.#blob.slice(range.start, range.end + 1)
+      // one chunk's worth is read in one go: a Web stream costs more than the bytes
+      return blob.size <= SMALL_BLOB ? readWhole(blob) : blob.stream()
+    }
     const content = this.#once
     if (content === undefined || this.#consumed) throw new ContentConsumed()
     this.#consumed = true
