@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer'
 import type { ServerResponse } from 'node:http'
 import { pipeline, Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
@@ -45,10 +46,14 @@ export function nextChunk (source: Readable, response: ServerResponse, keep: boo
   })
 }
 
-/** Sends bytes in memory: with the headers, in one write. */
+// Node writes a string body in the same write as the headers, a Buffer in a second one (writev):
+// measured 7% fewer requests/s for a tiny file. ASCII bytes are the same as their UTF-8 string.
+const SMALL_BODY = 8 * 1024
+
+/** Sends bytes in memory, with the headers. */
 export function sendBuffer (reply: FastifyReply, body: Buffer, status: number, headers: Record<string, string>, size: number | undefined): void {
   if (size !== undefined && body.length !== size) throw new SizeMismatch(size, `${body.length} bytes`)
-  reply.code(status).headers(headers).send(body)
+  reply.code(status).headers(headers).send(body.length <= SMALL_BODY && isAscii(body) ? body.toString('latin1') : body)
 }
 
 /**

@@ -16,8 +16,14 @@ export interface DownloadPlan {
   readonly disposition: string | undefined
   /** Content-Type when it does not depend on the file (mimetype given, with a charset when text-like). */
   readonly contentType: string | undefined
-  /** Content-Type and Content-Disposition per file name and type, computed once each. */
-  readonly headerCache: Map<string, readonly [contentType: string, disposition: string]>
+  /** Content-Type and Content-Disposition per file name (and the file type they were made for). */
+  readonly headerCache: Map<string, HeaderCacheEntry>
+}
+
+export interface HeaderCacheEntry {
+  readonly contentType: string | undefined
+  readonly charset: string | undefined
+  readonly headers: readonly [contentType: string, disposition: string]
 }
 
 export const DOWNLOAD_OPTION_NAMES = ['attachment', 'basename', 'mimetype', 'charset', 'cacheControl', 'acceptRanges'] as const

@@ -73,6 +73,8 @@ t.test('the per-plan cache computes once and stays bounded', async (t) => {
   const plan = resolvePlan({})
   const a = typeAndDisposition(plan, readMetadata({ name: 'a.txt', stream: () => '' }))
   t.equal(typeAndDisposition(plan, readMetadata({ name: 'a.txt', stream: () => '' })), a, 'same array: cached')
+  t.same(typeAndDisposition(plan, readMetadata({ name: 'a.txt', contentType: 'text/html', stream: () => '' })), ['text/html; charset=utf-8', 'attachment; filename="a.txt"'], 'same name, another type: recomputed')
+  t.same(typeAndDisposition(plan, readMetadata({ name: 'a.txt', charset: 'utf-16le', stream: () => '' }))[0], 'text/plain; charset=utf-16le')
   for (let i = 0; i < 1500; i++) typeAndDisposition(plan, readMetadata({ name: `${i}.txt`, stream: () => '' }))
   t.ok(plan.headerCache.size <= 1000)
 })

@@ -257,3 +257,24 @@ t.test('stream content edge cases', async (t) => {
   const strings = await app.inject('/string-chunks')
   t.same([strings.statusCode, strings.body], [200, 'abcé'])
 })
+
+t.test('in-memory bodies go out byte for byte, whatever they hold', async (t) => {
+  const { app } = await build()
+  const large = Buffer.alloc(100 * 1024, 'a')
+  const binary = Buffer.from([0, 1, 2, 200, 255, 10])
+  app.get('/ascii', { virtualDownload: true }, () => new ContentFile('plain ascii\n', { name: 'a.txt' }))
+  app.get('/utf8', { virtualDownload: true }, () => new ContentFile('déjà vu\n', { name: 'u.txt' }))
+  app.get('/binary', { virtualDownload: true }, () => new ContentFile(binary, { name: 'b.bin' }))
+  app.get('/large', { virtualDownload: true }, () => new ContentFile(large, { name: 'l.txt' }))
+  const table: Array<[string, Buffer]> = [
+    ['/ascii', Buffer.from('plain ascii\n')],
+    ['/utf8', Buffer.from('déjà vu\n')],
+    ['/binary', binary],
+    ['/large', large]
+  ]
+  for (const [url, bytes] of table) {
+    const response = await app.inject(url)
+    t.same(response.rawPayload, bytes, url)
+    t.equal(response.headers['content-length'], String(bytes.length), url)
+  }
+})

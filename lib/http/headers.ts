@@ -8,20 +8,25 @@ import { isMediaType, isToken } from './field-values.js'
 
 const CACHE_LIMIT = 1000
 
-/** Content-Type and Content-Disposition of a file under a plan; cached per plan by what decides them. */
+/** Content-Type and Content-Disposition of a file under a plan; cached per plan by file name. */
 export function typeAndDisposition (plan: DownloadPlan, meta: FileMetadata): readonly [contentType: string, disposition: string] {
   const name = plan.basename ?? meta.name
-  const key = `${name ?? ''}\u0000${meta.contentType ?? ''}\u0000${meta.charset ?? ''}`
-  let pair = plan.headerCache.get(key)
-  if (pair === undefined) {
+  const key = name ?? ''
+  let entry = plan.headerCache.get(key)
+  // a hit needs the same file type and charset too (a name served with another type is recomputed)
+  if (entry === undefined || entry.contentType !== meta.contentType || entry.charset !== meta.charset) {
     if (plan.headerCache.size >= CACHE_LIMIT) plan.headerCache.clear()
-    pair = [
-      plan.contentType ?? contentType(plan.mimetype ?? fileContentType(meta) ?? guessMimetype(name === undefined ? undefined : safeBasename(name)), plan.charset ?? fileCharset(meta) ?? DEFAULT_CHARSET),
-      plan.disposition ?? contentDisposition(name, { type: plan.dispositionType })
-    ]
-    plan.headerCache.set(key, pair)
+    entry = {
+      contentType: meta.contentType,
+      charset: meta.charset,
+      headers: [
+        plan.contentType ?? contentType(plan.mimetype ?? fileContentType(meta) ?? guessMimetype(name === undefined ? undefined : safeBasename(name)), plan.charset ?? fileCharset(meta) ?? DEFAULT_CHARSET),
+        plan.disposition ?? contentDisposition(name, { type: plan.dispositionType })
+      ]
+    }
+    plan.headerCache.set(key, entry)
   }
-  return pair
+  return entry.headers
 }
 
 function fileContentType (meta: FileMetadata): string | undefined {
