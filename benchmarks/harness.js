@@ -71,10 +71,13 @@ export async function requestRate (url, { seconds = 5, connections = 10, headers
   return Number(stdout)
 }
 
-/** Seconds the CSV generator alone takes (iterating, summing lengths), in a process on the server CPU. */
-export async function generatorAlone () {
+/**
+ * Seconds the CSV generator alone takes (iterating, summing lengths), or with `encode` the generator
+ * through TextIteratorIO into a sink, in a process on the server CPU.
+ */
+export async function generatorAlone (encode = false) {
   const [command, args] = pinned(SERVER_CPU, process.execPath, [here('./generator-alone.js')])
-  const { stdout } = await run(command, args, { timeout: 60_000 })
+  const { stdout } = await run(command, args, { timeout: 60_000, env: { ...process.env, MODE: encode ? 'encode' : 'alone' } })
   return Number(stdout)
 }
 

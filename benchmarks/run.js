@@ -30,8 +30,11 @@ const benchmarks = {
   async 1 () {
     console.error(`1. CSV export: ${CSV_ROWS.toLocaleString('en')} rows, ${ROUNDS} rounds`)
     await withServers(['csv-downloadview', 'csv-fastify', 'csv-express'], async (servers) => {
-      const medians = await alternate(['csv-downloadview', 'csv-fastify', 'csv-express', 'generator alone'], ROUNDS, async (name) =>
-        name === 'generator alone' ? await generatorAlone() : (await curlDownload(servers[name].url)).seconds)
+      const medians = await alternate(['csv-downloadview', 'csv-fastify', 'csv-express', 'generator alone', 'TextIteratorIO alone'], ROUNDS, async (name) => {
+        if (name === 'generator alone') return generatorAlone()
+        if (name === 'TextIteratorIO alone') return generatorAlone(true)
+        return (await curlDownload(servers[name].url)).seconds
+      })
       const ours = medians.get('csv-downloadview')
       for (const [name, seconds] of medians) console.error(`  ${name}: ${seconds.toFixed(3)} s`)
       const speedup = medians.get('csv-fastify') / ours
@@ -39,6 +42,8 @@ const benchmarks = {
       report('1. CSV export', 'Express 5 time / ours', `${(medians.get('csv-express') / ours).toFixed(2)}x`, 'info', true)
       const overLimit = ours / medians.get('generator alone')
       report('1. CSV export', 'ours / generator alone', `${overLimit.toFixed(2)}x (${medians.get('generator alone').toFixed(3)} s alone)`, '<= 1.5x', overLimit <= 1.5)
+      const floor = medians.get('TextIteratorIO alone') / medians.get('generator alone')
+      report('1. CSV export', 'TextIteratorIO alone, no HTTP / generator alone', `${floor.toFixed(2)}x (${medians.get('TextIteratorIO alone').toFixed(3)} s)`, 'info: the encoding floor', true)
     })
   },
 

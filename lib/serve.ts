@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify'
-import { ClientGone, emptyStream, sendBuffer, sendStream } from './body.js'
+import { ClientGone, emptyStream, sendInMemory, sendStream } from './body.js'
 import { toBody } from './files/content.js'
 import { toDownloadFile } from './files/to-download-file.js'
 import { decide, type Decision } from './http/decide.js'
@@ -59,8 +59,8 @@ class Download {
     this.#started = true
     const body = toBody(file.stream(range))
     const size = range === undefined ? meta.size : range.end - range.start + 1
-    // bytes in memory are answered synchronously, in one write; a stream waits for its first chunk
-    if (Buffer.isBuffer(body)) sendBuffer(this.reply, body, decision.status, headers, size)
+    // content in memory is answered synchronously; a stream waits for its first chunk
+    if (typeof body === 'string' || Buffer.isBuffer(body)) sendInMemory(this.reply, body, decision.status, headers, size)
     else sendStream(this.reply, body, decision.status, headers, size).catch((error: unknown) => this.fail(error))
   }
 

@@ -20,7 +20,8 @@ export class ContentFile extends VirtualFile {
     if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
       throw new TypeError('ContentFile: content must be a string or a Uint8Array')
     }
-    super(typeof content === 'string' ? Buffer.from(content, encoding.node) : content, {
+    // VirtualFile keeps UTF-8 text as a string: no bytes to make until a range is asked for
+    super(typeof content === 'string' && encoding !== UTF8 ? Buffer.from(content, encoding.node) : content, {
       name: options.name,
       modifiedTime: options.modifiedTime,
       etag: options.etag,

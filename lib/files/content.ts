@@ -4,18 +4,18 @@ import { BytesIteratorIO } from '../io/bytes-iterator-io.js'
 import type { StreamContent } from '../types.js'
 
 /** Bytes as a Buffer, without copying. */
-export function toBuffer (bytes: Uint8Array | string): Buffer {
-  if (typeof bytes === 'string') return Buffer.from(bytes)
+export function toBuffer (bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 /**
- * What a wrapper's stream() returned, as what goes on the wire: bytes in memory stay a Buffer
- * (sent with the headers in one write); everything else becomes a Node Readable. Web streams and
- * iterables go through BytesIteratorIO, whose destroy() cancels them (return()).
+ * What a wrapper's stream() returned, as what goes on the wire: content in memory stays a string
+ * (UTF-8) or a Buffer, sent with the headers; everything else becomes a Node Readable. Web streams
+ * and iterables go through BytesIteratorIO, whose destroy() cancels them (return()).
  */
-export function toBody (content: StreamContent): Buffer | Readable {
-  if (typeof content === 'string' || content instanceof Uint8Array) return toBuffer(content)
+export function toBody (content: StreamContent): Buffer | string | Readable {
+  if (typeof content === 'string') return content
+  if (content instanceof Uint8Array) return toBuffer(content)
   if (content instanceof Readable) return content
   if (content !== null && typeof content === 'object' && (Symbol.asyncIterator in content || Symbol.iterator in content)) {
     return new BytesIteratorIO(content as AsyncIterable<Uint8Array | string>)

@@ -38,7 +38,9 @@ export class VirtualFile implements DownloadFile {
   readonly charset: string | undefined
   readonly acceptsRanges: boolean
   readonly wasModifiedSince: ((since: Date) => boolean | Promise<boolean>) | undefined
-  readonly #bytes: Buffer | undefined
+  /** Text content, sent as is (Node encodes it as UTF-8); encoded only when a range is asked. */
+  readonly #text: string | undefined
+  #bytes: Buffer | undefined
   readonly #blob: Blob | undefined
   #once: Exclude<VirtualContent, Uint8Array | string | Blob> | undefined
   #consumed = false
@@ -46,7 +48,10 @@ export class VirtualFile implements DownloadFile {
   constructor (content: VirtualContent, options: VirtualFileOptions = {}) {
     // every field is assigned, in one order, whatever the content: one object shape for the hot path
     let { name, size, modifiedTime, contentType, charset } = options
-    if (typeof content === 'string' || content instanceof Uint8Array) {
+    if (typeof content === 'string') {
+      this.#text = content
+      size = Buffer.byteLength(content)
+    } else if (content instanceof Uint8Array) {
       this.#bytes = toBuffer(content)
       size = this.#bytes.length
     } else if (content instanceof Blob) {
@@ -76,6 +81,10 @@ export class VirtualFile implements DownloadFile {
   }
 
   stream (range?: ByteRange): StreamContent {
+    if (this.#text !== undefined) {
+      if (range === undefined) return this.#text
+      this.#bytes ??= Buffer.from(this.#text)
+    }
     if (this.#bytes !== undefined) return range === undefined ? this.#bytes : this.#bytes.subarray(range.start, range.end + 1)
     if (this.#blob !== undefined) {
       const blob = range === undefined ? this.#blob : this.#blob.slice(range.start, range.end + 1)
