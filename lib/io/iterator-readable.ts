@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream'
 
-export const DEFAULT_HIGH_WATER_MARK = 64 * 1024
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024
 /** An async source's gathered bytes wait at most this long for more, so a slow source is not held up. */
-export const FLUSH_DELAY_MS = 10
+const FLUSH_DELAY_MS = 10
 
 export interface IteratorReadableOptions {
   /** About how many bytes each chunk holds, and how far the reader runs ahead (default 64 KiB). */
@@ -19,7 +19,7 @@ function iteratorOf (iterable: Iterable<unknown> | AsyncIterable<unknown>, reade
   throw new TypeError(`${reader} expects an iterable or an async iterable`)
 }
 
-export function validHighWaterMark (value: number | undefined, reader: string): number {
+function validHighWaterMark (value: number | undefined, reader: string): number {
   if (value === undefined) return DEFAULT_HIGH_WATER_MARK
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new RangeError(`${reader}: highWaterMark must be a positive integer, got ${String(value)}`)
