@@ -13,13 +13,11 @@ function asBuffer (bytes: Uint8Array): Buffer {
  * Strings are UTF-8 encoded.
  */
 export class BytesIteratorIO extends IteratorReadable {
-  readonly #chunkSize: number
   #parts: Buffer[] = []
   #length = 0
 
   constructor (iterable: Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>, options: BytesIteratorIOOptions = {}) {
     super(iterable, options, 'BytesIteratorIO')
-    this.#chunkSize = this.readableHighWaterMark
   }
 
   protected gatherItem (item: unknown): number {
@@ -44,6 +42,6 @@ export class BytesIteratorIO extends IteratorReadable {
   }
 
   protected largeItem (item: unknown): Buffer | null {
-    return item instanceof Uint8Array && item.byteLength >= this.#chunkSize ? asBuffer(item) : null
+    return item instanceof Uint8Array && item.byteLength >= this.chunkSize ? asBuffer(item) : null
   }
 }

@@ -33,12 +33,14 @@ function validHighWaterMark (value: number | undefined, reader: string): number 
  * highWaterMark bytes, and calls the iterator's return() when destroyed early, so a generator's
  * `finally` runs when a client goes away.
  *
- * Subclasses say how an item is gathered (`add`) and how the gathered items become one chunk (`take`).
+ * Subclasses say how an item is gathered (`gatherItem`), how the gathered items become one chunk
+ * (`takeGathered`), and which items pass through whole (`largeItem`).
  */
 export abstract class IteratorReadable extends Readable {
   readonly #iterator: AnyIterator
   readonly #async: boolean
-  readonly #chunkSize: number
+  /** The size a chunk is gathered to (the highWaterMark). */
+  protected readonly chunkSize: number
   #pulling = false
   #finished = false
   #flushTimer: NodeJS.Timeout | undefined
@@ -49,7 +51,7 @@ export abstract class IteratorReadable extends Readable {
     const { iterator, async } = iteratorOf(iterable, reader)
     this.#iterator = iterator
     this.#async = async
-    this.#chunkSize = highWaterMark
+    this.chunkSize = highWaterMark
   }
 
   /** Gather one item; returns how many bytes (or characters) are gathered so far. Throws on a bad item. */
@@ -114,7 +116,7 @@ export abstract class IteratorReadable extends Readable {
       return true
     }
     const gathered = this.gatherItem(item)
-    if (gathered >= this.#chunkSize) return true
+    if (gathered >= this.chunkSize) return true
     // items of an async source may come slowly: do not hold the first of them back for long
     if (this.#async && gathered > 0 && this.#flushTimer === undefined) {
       this.#flushTimer = setTimeout(() => this.#pushGathered(), FLUSH_DELAY_MS)

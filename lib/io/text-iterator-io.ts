@@ -19,7 +19,6 @@ function invalidItem (item: unknown): Error {
  */
 export class TextIteratorIO extends IteratorReadable {
   readonly #encoding: TextEncoding
-  readonly #chunkSize: number
   #parts: string[] = []
   #length = 0
 
@@ -28,7 +27,6 @@ export class TextIteratorIO extends IteratorReadable {
     if (encoding === undefined) throw new TypeError(`TextIteratorIO: unknown text encoding ${JSON.stringify(options.encoding)}`)
     super(iterable, options, 'TextIteratorIO')
     this.#encoding = encoding
-    this.#chunkSize = this.readableHighWaterMark
   }
 
   /** The charset the bytes are in, e.g. 'utf-8'. */
@@ -46,7 +44,7 @@ export class TextIteratorIO extends IteratorReadable {
   // the generic loop over gatherItem, inlined: a row costs one push
   protected override gatherSync (iterator: Iterator<unknown>): boolean {
     const parts = this.#parts
-    const chunkSize = this.#chunkSize
+    const chunkSize = this.chunkSize
     let length = this.#length
     try {
       for (;;) {
