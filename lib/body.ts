@@ -1,11 +1,8 @@
-import type { ServerResponse } from 'node:http'
 import { pipeline, Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
+import type { Download } from './download.js'
 import { ContentClosed, SizeMismatch } from './errors.js'
 import { SizeGuard } from './size-guard.js'
-
-/** The client went away before the download started: nothing to answer, nothing to log. */
-export class ClientGone extends Error {}
 
 type Chunk = Buffer | string
 
@@ -13,96 +10,104 @@ function byteLength (chunk: Chunk): number {
   return typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
 }
 
+interface FirstData {
+  /** Everything the content had buffered when its first chunk arrived; null for an empty content. */
+  readonly data: Chunk | null
+  /** The content had ended by then: the whole of it is in `data`. */
+  readonly ended: boolean
+}
+
 /**
- * Waits for a stream's next chunk (null at its end) without committing anything, so an error
- * before the first byte can still get a proper error response. With `keep`, the chunk stays in the
- * stream, put back before the stream could emit 'end'. Rejects with the stream's error,
- * ContentClosed when it is destroyed without one, or ClientGone when the response closes first
- * (the stream is destroyed then).
+ * Waits for a stream's first chunk without committing anything, so an error before the first byte
+ * still gets a proper error response. Takes what is buffered, and tells whether the content had
+ * already ended by then (Readable schedules its 'end' on the same tick), so a content shorter or
+ * longer than declared is known before any header goes out. Rejects with the stream's error, or
+ * ContentClosed when it is destroyed without one (the download's owner destroys it when the
+ * client goes away).
  */
-export function nextChunk (source: Readable, response: ServerResponse, keep: boolean): Promise<Chunk | null> {
+function firstData (source: Readable): Promise<FirstData> {
   return new Promise((resolve, reject) => {
+    let data: Chunk | null = null
     const onReadable = (): void => {
-      const chunk = source.read() as Chunk | null
-      if (chunk === null) return
-      if (keep) source.unshift(chunk)
-      settle(() => resolve(chunk))
+      data = source.read() as Chunk | null
+      if (data === null) return
+      source.off('readable', onReadable)
+      process.nextTick(() => settle(() => resolve({ data, ended: source.readableEnded })))
     }
-    const onEnd = (): void => settle(() => resolve(null))
+    const onEnd = (): void => settle(() => resolve({ data, ended: true }))
     const onError = (error: Error): void => settle(() => reject(error))
-    const onClose = (): void => settle(() => reject(new ContentClosed()))
-    const onResponseClose = (): void => settle(() => {
-      source.destroy()
-      reject(new ClientGone('the client went away'))
-    })
+    const onClose = (): void => settle(() => reject(source.errored ?? new ContentClosed()))
+    let settled = false
     const settle = (then: () => void): void => {
+      if (settled) return
+      settled = true
       source.off('readable', onReadable).off('end', onEnd).off('error', onError).off('close', onClose)
-      response.off('close', onResponseClose)
       then()
     }
     source.on('readable', onReadable).on('end', onEnd).on('error', onError).on('close', onClose)
-    response.on('close', onResponseClose)
   })
 }
 
+/**
+ * The Fastify reply for a download: status, headers, payload. A reply with trailers goes chunked
+ * (Fastify sets Transfer-Encoding on HTTP/1.1), and a message must not carry both that and a
+ * Content-Length (RFC 9112 §6.2).
+ */
+function answer (reply: FastifyReply, status: number, headers: Record<string, string>, payload: Buffer | string | Readable): void {
+  if (hasTrailers(reply)) delete headers['content-length']
+  reply.code(status).headers(headers).send(payload)
+}
+
+// Fastify keeps a reply's trailers under a symbol of its own and offers no way to list them.
+let kTrailers: symbol | undefined
+function hasTrailers (reply: FastifyReply): boolean {
+  kTrailers ??= Object.getOwnPropertySymbols(reply).find((symbol) => symbol.description === 'fastify.reply.trailers')
+  return kTrailers !== undefined && (reply as unknown as Record<symbol, unknown>)[kTrailers] != null
+}
+
 /** Sends content in memory (bytes, or text Node encodes as UTF-8), with the headers. */
-export function sendInMemory (reply: FastifyReply, body: Buffer | string, status: number, headers: Record<string, string>, size: number | undefined): void {
+export function sendInMemory (download: Download, body: Buffer | string, status: number, headers: Record<string, string>, size: number | undefined): void {
   const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length
   if (size !== undefined && length !== size) throw new SizeMismatch(size, `${length} bytes`)
-  reply.code(status).headers(headers).send(body)
+  answer(download.reply, status, headers, body)
+}
+
+/** A response without a body (HEAD, 304, 412, 416): the file is closed, never streamed. */
+export function sendNoBody (download: Download, status: number, headers: Record<string, string>): void {
+  download.closeFile()
+  const { reply } = download
+  // Fastify's automatic HEAD route would overwrite Content-Length for an empty payload
+  if (reply.request.method === 'HEAD') answer(reply, status, headers, Readable.from([]))
+  else reply.code(status).headers(headers).send()
 }
 
 /**
  * Sends a stream: committed (headers set, piped by Fastify with backpressure) once its first chunk
- * is in hand. Until then, a failure rejects and nothing of the download has been set on the reply.
+ * is in hand. Until then, a failure rejects and nothing of the download has been set on the reply;
+ * content that had ended by then is answered like content in memory.
  */
-export async function sendStream (reply: FastifyReply, body: Readable, status: number, headers: Record<string, string>, size: number | undefined): Promise<void> {
-  try {
-    const first = await nextChunk(body, reply.raw, true)
-    if (first === null) {
-      if (size !== undefined && size !== 0) throw new SizeMismatch(size, '0 bytes')
-      reply.code(status).headers(headers).send(Buffer.alloc(0))
-      return
-    }
-    if (size !== undefined && byteLength(first) >= size) {
-      // all the declared bytes are in hand: answer only once the content proves to have ended
-      const all = body.read() as Chunk
-      if (byteLength(all) > size || await nextChunk(body, reply.raw, false) !== null) {
-        throw new SizeMismatch(size, `more than ${size} bytes`)
-      }
-      reply.code(status).headers(headers).send(typeof all === 'string' ? Buffer.from(all) : all)
-      return
-    }
-  } catch (error) {
-    body.destroy()
-    throw error
+export async function sendStream (download: Download, body: Readable, status: number, headers: Record<string, string>, size: number | undefined): Promise<void> {
+  download.watch(body)
+  const { data, ended } = await firstData(body)
+  if (ended || data === null) {
+    // the whole content is in hand; without a declared size it still goes without Content-Length
+    if (size !== undefined || data === null) return sendInMemory(download, data ?? Buffer.alloc(0), status, headers, size)
+    return answer(download.reply, status, headers, Readable.from([data], { objectMode: false }))
   }
-  commit(reply, size === undefined ? body : guard(body, size), status, headers)
+  if (size !== undefined && byteLength(data) >= size) {
+    // all the declared bytes are in hand: answer only once the content proves to have ended
+    if (byteLength(data) > size || (await firstData(body)).data !== null) throw new SizeMismatch(size, `more than ${size} bytes`)
+    return sendInMemory(download, data, status, headers, size)
+  }
+  // failed or destroyed between the first chunk and now: still nothing committed
+  if (body.destroyed) throw body.errored ?? new ContentClosed()
+  body.unshift(data)
+  const payload = size === undefined ? body : guard(body, size)
+  download.commit(payload, headers)
+  answer(download.reply, status, headers, payload)
 }
 
 function guard (source: Readable, size: number): Readable {
   // pipeline destroys the source when the guard is destroyed (client gone) or fails
   return pipeline(source, new SizeGuard(size), () => {})
-}
-
-function commit (reply: FastifyReply, payload: Readable, status: number, headers: Record<string, string>): void {
-  payload.on('error', (error) => {
-    const response = reply.raw
-    if (response.headersSent) {
-      // Fastify destroys the connection: the client sees a truncated response, never a clean end
-      reply.log.error({ err: error }, 'download failed after its first byte; connection closed')
-      return
-    }
-    // nothing was written yet: Fastify's error handler answers, without the download's headers
-    for (const name of Object.keys(headers)) {
-      reply.removeHeader(name)
-      response.removeHeader(name)
-    }
-  })
-  reply.code(status).headers(headers).send(payload)
-}
-
-/** A body for HEAD: Fastify's automatic HEAD route keeps Content-Length for a stream payload only. */
-export function emptyStream (): Readable {
-  return Readable.from([])
 }

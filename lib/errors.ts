@@ -38,6 +38,11 @@ export const InvalidIteratorItem = createError<'FST_DOWNLOADVIEW_INVALID_ITEM', 
 export const NotRegistered = createError<'FST_DOWNLOADVIEW_NOT_REGISTERED', 500, []>(
   'FST_DOWNLOADVIEW_NOT_REGISTERED', 'fastify-downloadview is not registered in the context of this route; register it before defining the route', 500)
 
+/** A file wrapper reached JSON serialization: the route's virtualDownload option was never applied. */
+export const SerializedFile = createError<'FST_DOWNLOADVIEW_SERIALIZED_FILE', 500, [kind: string]>(
+  'FST_DOWNLOADVIEW_SERIALIZED_FILE',
+  'A %s was about to be sent as JSON: the route\'s virtualDownload option had no effect because fastify-downloadview was not registered in its context when the route was defined; register the plugin with `await app.register(...)` before defining such routes', 500)
+
 /** A short description of a value for error messages: its type, or its class. */
 export function describe (value: unknown): string {
   if (value === null) return 'null'

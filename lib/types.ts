@@ -35,8 +35,11 @@ export interface DownloadFile {
   wasModifiedSince?(since: Date): boolean | Promise<boolean>
   /** Awaited before anything else; may fill in the fields above. */
   open?(request: FastifyRequest): void | Promise<void>
-  /** Called once instead of stream() when no body is sent (HEAD, 304, 416, an error). */
-  close?(): void
+  /**
+   * Called once instead of stream() when no body is sent (HEAD, 304, 416, an error, a client gone
+   * before the content started). May be async; a failure is logged and changes nothing of the answer.
+   */
+  close?(): void | Promise<void>
   stream(range?: ByteRange): StreamContent
 }
 

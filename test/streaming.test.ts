@@ -112,7 +112,7 @@ t.test('an error after the first byte cuts the connection and is logged at error
   const errors = logs.filter((line) => line.level === ERROR)
   t.equal(errors.length, 4)
   for (const line of errors) {
-    t.equal(line.msg, 'download failed after its first byte; connection closed')
+    t.equal(line.msg, 'download failed after its first byte; connection reset')
     t.equal(line.err?.message, 'database went away')
     t.match(line.reqId, /^req-/)
   }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { ContentConsumed, InvalidFile, describe } from '../errors.js'
+import { ContentConsumed, InvalidFile, SerializedFile, describe } from '../errors.js'
 import type { ByteRange, DownloadFile, StreamContent } from '../types.js'
 import { TextIteratorIO } from '../io/text-iterator-io.js'
 import { toBuffer } from './content.js'
@@ -96,6 +96,14 @@ export class VirtualFile implements DownloadFile {
     this.#consumed = true
     this.#once = undefined
     return content
+  }
+
+  /**
+   * A file never becomes JSON: a route with the virtualDownload option defined before the plugin
+   * was registered (`app.register` not awaited) would otherwise answer the wrapper's fields.
+   */
+  toJSON (): never {
+    throw new SerializedFile(this.constructor.name)
   }
 
   /** Releases stream or iterator content that will not be read: destroy(), cancel() or return(). */

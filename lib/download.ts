@@ -1,0 +1,180 @@
+import { constants as http2, type ServerHttp2Stream } from 'node:http2'
+import type { Readable } from 'node:stream'
+import type { FastifyReply } from 'fastify'
+import type { DownloadFile } from './types.js'
+
+type MaybePromise<T> = T | Promise<T>
+
+/** The HTTP/2 stream behind a reply, or undefined on HTTP/1.x (Node's compatibility layer). */
+function http2Stream (reply: FastifyReply): ServerHttp2Stream | undefined {
+  return (reply.raw as unknown as { stream?: ServerHttp2Stream }).stream
+}
+
+/** The response can no longer be written: the client went away (or the server dropped it). */
+function responseGone (reply: FastifyReply): boolean {
+  const stream = http2Stream(reply)
+  // an HTTP/2 response has no `destroyed` of its own: its stream has
+  return stream === undefined ? reply.raw.destroyed : stream.destroyed || stream.closed
+}
+
+/**
+ * Ends a response that already sent bytes so that every client sees a failure, never a clean end.
+ * HTTP/2: RST_STREAM with INTERNAL_ERROR (RFC 9113 §5.4.2); a NO_ERROR reset reads as complete.
+ * HTTP/1.x: a TCP reset. A body without a length ends when the connection closes (RFC 9112 §6.3),
+ * so on HTTP/1.0, and behind a proxy speaking HTTP/1.0 to the app, a normal close would read as
+ * the whole file. A TLS socket cannot be reset: it is destroyed (no close_notify, which TLS
+ * clients report as a truncation).
+ */
+function resetConnection (reply: FastifyReply): void {
+  const stream = http2Stream(reply)
+  if (stream !== undefined) {
+    stream.close(http2.NGHTTP2_INTERNAL_ERROR)
+    return
+  }
+  const socket = reply.request.raw.socket
+  try {
+    socket.resetAndDestroy()
+  } catch {
+    socket.destroy()
+  }
+}
+
+/**
+ * One download's life, owned in one place: the file, whether its content started, and the end of
+ * the response for every reason (complete, failed, client gone, payload dropped by a hook, server
+ * closing) on HTTP/1.0, HTTP/1.1 and HTTP/2. When the response is over, content that started and
+ * did not end is destroyed (an iterator's return() runs, a generator's finally), and a file whose
+ * content never started gets close(), once, after any open() still running has settled.
+ */
+export class Download {
+  #file: DownloadFile | undefined
+  #content: Readable | undefined
+  /** stream() was called, or close() was: the file owes nothing more. */
+  #started = false
+  /** open() or wasModifiedSince is running. */
+  #busy = false
+  /** The response is over (closed, for whatever reason). */
+  #over: boolean
+  #committed: Record<string, string> | undefined
+  #failed = false
+
+  constructor (readonly reply: FastifyReply) {
+    // the client may be gone already (while getFile or a preHandler ran): 'close' would never come
+    this.#over = responseGone(reply)
+    if (!this.#over) {
+      reply.raw.once('close', () => {
+        this.#over = true
+        this.#release()
+      })
+    }
+  }
+
+  /** Takes charge of the file; false when the response is already over (the file got close()). */
+  adopt (file: DownloadFile): boolean {
+    this.#file = file
+    if (this.#over) this.#release()
+    return !this.#over
+  }
+
+  /**
+   * Runs `next` with a value that may be a promise (open(), a decision that awaits
+   * wasModifiedSince). Once the response is over, `next` never runs; a failure goes to fail().
+   */
+  after<T> (value: MaybePromise<T>, next: (value: T) => void): void {
+    if (!(value instanceof Promise)) return this.#run(next, value)
+    this.#busy = true
+    value.then((result) => {
+      this.#busy = false
+      if (this.#over) this.#release()
+      else this.#run(next, result)
+    }, (error: unknown) => {
+      this.#busy = false
+      this.fail(error)
+    })
+  }
+
+  #run<T> (next: (value: T) => void, value: T): void {
+    try {
+      next(value)
+    } catch (error) {
+      this.fail(error)
+    }
+  }
+
+  /** stream() is about to be called: close() is no longer owed. */
+  start (): void {
+    this.#started = true
+  }
+
+  /**
+   * The content's stream, from the moment it exists: its errors are heard for the whole download
+   * (an 'error' without a listener would crash the process), and it is destroyed if the response
+   * ends before it does.
+   */
+  watch (content: Readable): void {
+    this.#content = content
+    content.on('error', this.#onError)
+  }
+
+  /**
+   * The download's headers are handed to Fastify with `payload` (the content, or a stage it is
+   * piped through). From now on a failure either still gets an error response (nothing written
+   * yet: the headers are taken back) or resets the connection.
+   */
+  commit (payload: Readable, headers: Record<string, string>): void {
+    this.#committed = headers
+    if (payload !== this.#content) payload.on('error', this.#onError)
+  }
+
+  /** The content or its payload failed. Before commit, the wait for the first chunk reports it. */
+  readonly #onError = (error: Error): void => {
+    const headers = this.#committed
+    if (headers === undefined || this.#failed || this.#over) return
+    this.#failed = true
+    const { reply } = this
+    const response = reply.raw
+    if (!response.headersSent) {
+      // nothing was written: Fastify's error handler answers, without the download's headers
+      for (const name of Object.keys(headers)) {
+        reply.removeHeader(name)
+        response.removeHeader(name)
+      }
+      return
+    }
+    reply.log.error({ err: error }, 'download failed after its first byte; connection reset')
+    resetConnection(reply)
+  }
+
+  /** An error before anything was committed: Fastify's error handler answers, unless no one listens. */
+  fail (error: unknown): void {
+    this.#release()
+    // a client that left gets no answer and costs no error log
+    if (!this.#over) this.reply.send(error)
+  }
+
+  /** close() for a file whose content will never start (HEAD, 304, 412, 416); failures are logged. */
+  closeFile (): void {
+    const file = this.#file
+    if (this.#started || file === undefined) return
+    this.#started = true
+    const logFailure = (error: unknown): void => {
+      this.reply.log.error({ err: error }, 'file close() failed')
+    }
+    try {
+      const closing = file.close?.()
+      if (closing !== undefined) Promise.resolve(closing).catch(logFailure)
+    } catch (error) {
+      logFailure(error)
+    }
+  }
+
+  /** Content that started and did not end is destroyed; an unstarted file is closed once open() settled. */
+  #release (): void {
+    const content = this.#content
+    if (content !== undefined) {
+      if (!content.readableEnded) content.destroy()
+    } else if (!this.#busy) {
+      this.closeFile()
+    }
+  }
+}
