@@ -14,6 +14,7 @@ function request (method: string, headers: Record<string, string> = {}): Fastify
 
 const rangeable: DownloadFile = { size: 100, etag: '"v1"', modifiedTime: mtime, acceptsRanges: true, stream: () => '' }
 const stream: DownloadFile = { etag: '"v1"', stream: () => '' }
+const empty: DownloadFile = { size: 0, etag: '"v0"', modifiedTime: mtime, acceptsRanges: true, stream: () => '' }
 
 t.test('decision table', async (t) => {
   // [method, headers, file, acceptRanges, expected]
@@ -44,7 +45,18 @@ t.test('decision table', async (t) => {
     ['POST', { 'if-none-match': '"v1"' }, rangeable, true, { status: 412, body: false }],
     ['POST', { 'if-none-match': '"v0"' }, rangeable, true, { status: 200, body: true }],
     ['POST', { 'if-modified-since': DATE }, rangeable, true, { status: 200, body: true }],
-    ['POST', { range: 'bytes=0-0' }, rangeable, true, { status: 200, body: true }]
+    ['POST', { range: 'bytes=0-0' }, rangeable, true, { status: 200, body: true }],
+    // an empty file: a range of nothing has no 206, every Range gets the full, empty 200 (RFC 9110 §14.1.1)
+    ['GET', { range: 'bytes=-1' }, empty, true, { status: 200, body: true }],
+    ['GET', { range: 'bytes=0-0' }, empty, true, { status: 200, body: true }],
+    ['GET', { range: 'bytes=0-' }, empty, true, { status: 200, body: true }],
+    ['GET', { range: 'bytes=5-9' }, empty, true, { status: 200, body: true }],
+    ['GET', { range: 'bytes=-0' }, empty, true, { status: 200, body: true }],
+    ['GET', { range: 'bytes=0-0,2-3' }, empty, true, { status: 200, body: true }],
+    ['GET', { range: 'bytes=9-5' }, empty, true, { status: 200, body: true }],
+    ['GET', { range: 'bytes=-1', 'if-range': '"v0"' }, empty, true, { status: 200, body: true }],
+    ['GET', { range: 'bytes=-1', 'if-none-match': '"v0"' }, empty, true, { status: 304, body: false }],
+    ['HEAD', { range: 'bytes=-1' }, empty, true, { status: 200, body: false }]
   ]
   for (const [method, headers, file, acceptRanges, expected] of table) {
     t.same(decide(request(method, headers), readMetadata(file), file, acceptRanges), expected, `${method} ${JSON.stringify(headers)}`)

@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import { Readable } from 'node:stream'
+import fc from 'fast-check'
 import t from 'tap'
 import { BytesIteratorIO } from '../lib/io/bytes-iterator-io.js'
 import { TextIteratorIO } from '../lib/io/text-iterator-io.js'
@@ -41,6 +42,92 @@ t.test('TextIteratorIO encodings', async (t) => {
   t.same(Buffer.concat(await chunksOf(utf16)), Buffer.from('hi', 'utf16le'))
   t.equal(new TextIteratorIO([]).charset, 'utf-8')
   t.throws(() => new TextIteratorIO([], { encoding: 'base64' }), { message: /TextIteratorIO: unknown text encoding "base64"/ })
+})
+
+/** `text` cut into items at the given offsets (UTF-16 units, so a cut may split a surrogate pair). */
+function cut (text: string, at: number[]): string[] {
+  const offsets = [...new Set(at.map((offset) => offset % (text.length + 1)))].sort((a, b) => a - b)
+  const items: string[] = []
+  let start = 0
+  for (const offset of [...offsets, text.length]) {
+    items.push(text.slice(start, offset))
+    start = offset
+  }
+  return items
+}
+
+async function * asyncOf (items: string[]): AsyncGenerator<string> {
+  yield * items
+}
+
+t.test('a surrogate pair split across a chunk boundary is not corrupted (RFC 3629 §3)', async (t) => {
+  const text = '📄'.repeat(1e5)
+  const items = cut(text, Array.from({ length: Math.ceil(text.length / 101) }, (_, i) => i * 101))
+  const body = Buffer.concat(await chunksOf(new TextIteratorIO(items)))
+  t.equal(body.length, 400000)
+  t.notOk(body.toString().includes('\uFFFD'), 'no replacement character')
+  t.ok(body.equals(Buffer.from(text)))
+
+  // a chunk ending with a high surrogate keeps it for the next one
+  const chunks = await chunksOf(new TextIteratorIO(['a\uD83D', '\uDCC4b'], { highWaterMark: 2 }))
+  t.same(chunks.map(String), ['a', '📄b'])
+  // UTF-16LE encodes each half on its own: nothing kept back
+  const utf16 = await chunksOf(new TextIteratorIO(['a\uD83D', '\uDCC4b'], { encoding: 'utf-16le', highWaterMark: 2 }))
+  t.same(utf16.map((chunk) => chunk.length), [4, 4])
+  t.ok(Buffer.concat(utf16).equals(Buffer.from('a📄b', 'utf16le')))
+  // a highWaterMark of 1 gathers two units: a kept-back half is never a chunk alone
+  const one = await chunksOf(new TextIteratorIO(['\uD83D', '', '\uDCC4', '\uD83D', '\uDCC4'], { highWaterMark: 1 }))
+  t.same(Buffer.concat(one), Buffer.from('📄📄'))
+})
+
+t.test('a lone surrogate is U+FFFD, as Buffer.from makes it, even at the very end', async (t) => {
+  const table: Array<[string[], number | undefined]> = [
+    [['ab\uD83D'], undefined],
+    [['\uD83D'], undefined],
+    [['\uD83D'], 1],
+    [['\uD83D', '\uD83D'], 2],
+    [['\uD83D', 'x', '\uDCC4'], 2],
+    [['\uDCC4', '\uD83D'], 1],
+    [['x\uD83D', ''], 2]
+  ]
+  for (const [items, highWaterMark] of table) {
+    const expected = Buffer.from(items.join(''))
+    t.same(Buffer.concat(await chunksOf(new TextIteratorIO(items, { highWaterMark }))), expected, `${JSON.stringify(items)}, highWaterMark ${String(highWaterMark)}`)
+    t.same(Buffer.concat(await chunksOf(new TextIteratorIO(asyncOf(items), { highWaterMark }))), expected, `async ${JSON.stringify(items)}`)
+  }
+})
+
+t.test('a slow async source flushed between the halves of a pair', async (t) => {
+  async function * slow (items: string[]): AsyncGenerator<string> {
+    for (const item of items) {
+      yield item
+      // longer than the flush delay: what is gathered is pushed before the next item
+      await new Promise((resolve) => setTimeout(resolve, 30))
+    }
+  }
+  const chunks = await chunksOf(new TextIteratorIO(slow(['a\uD83D', '\uDCC4', '\uD83D', '', '\uDCC4z'])))
+  t.same(chunks.map(String), ['a', '📄', '📄z'])
+  t.same(Buffer.concat(await chunksOf(new TextIteratorIO(slow(['x', '\uD83D'])))), Buffer.from('x\uD83D'))
+})
+
+t.test('property: the bytes are Buffer.from(text), however the text is cut and chunked', async (t) => {
+  const unit = fc.oneof(
+    { weight: 4, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }) },
+    { weight: 4, arbitrary: fc.integer({ min: 0x10000, max: 0x10ffff }).map((code) => String.fromCodePoint(code)) },
+    { weight: 1, arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code)) },
+    { weight: 2, arbitrary: fc.constantFrom('a', ',', '\n', 'é') }
+  )
+  const highWaterMark = fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 17, max: 70000 }))
+  await fc.assert(fc.asyncProperty(
+    fc.string({ unit, maxLength: 400 }), fc.array(fc.nat(), { maxLength: 60 }), highWaterMark,
+    fc.constantFrom('utf-8', 'utf-16le', 'latin1', 'ascii'), fc.boolean(),
+    async (text, at, highWaterMark, encoding, async) => {
+      const items = cut(text, at)
+      const stream = new TextIteratorIO(async ? asyncOf(items) : items, { highWaterMark, encoding })
+      const body = Buffer.concat(await chunksOf(stream))
+      return body.equals(Buffer.from(text, encoding === 'utf-8' ? 'utf8' : encoding as BufferEncoding))
+    }), { numRuns: 1000 })
+  t.pass('1000 texts')
 })
 
 t.test('a wrong item errors the stream with a message naming its type', async (t) => {

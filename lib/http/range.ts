@@ -8,10 +8,14 @@ const RANGE_SPEC = /^\s*(?:(\d+)-(\d*)|-(\d+))\s*$/
 /**
  * The Range header of a request against a file of `size` bytes (RFC 9110 §14.2):
  * one satisfiable range -> that range; no satisfiable range -> 'unsatisfiable';
- * anything else (another unit, several ranges, a malformed spec) -> undefined: ignore the header.
- * Several ranges would need multipart/byteranges; a full 200 is the answer RFC 9110 allows.
+ * anything else (another unit, several ranges, a malformed spec, an empty file) -> undefined:
+ * ignore the header. Several ranges would need multipart/byteranges; a full 200 is the answer
+ * RFC 9110 allows.
  */
 export function parseRange (header: string, size: number): ByteRange | 'unsatisfiable' | undefined {
+  // an empty file: a non-zero suffix is satisfiable (§14.1.1), yet no Content-Range can describe
+  // a part of nothing (§14.4): the full, empty 200 answers every Range, valid or not (§14.2)
+  if (size === 0) return undefined
   const equals = header.indexOf('=')
   // range units are case-insensitive (§14.1)
   if (equals === -1 || header.slice(0, equals).trim().toLowerCase() !== 'bytes') return undefined
