@@ -1,4 +1,5 @@
 import { constants as http2, type ServerHttp2Stream } from 'node:http2'
+import type { Socket } from 'node:net'
 import type { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import type { DownloadFile } from './types.js'
@@ -22,10 +23,11 @@ function responseGone (reply: FastifyReply): boolean {
  * HTTP/2: RST_STREAM with INTERNAL_ERROR (RFC 9113 §5.4.2); a NO_ERROR reset reads as complete.
  * HTTP/1.x: a TCP reset. A body without a length ends when the connection closes (RFC 9112 §6.3),
  * so on HTTP/1.0, and behind a proxy speaking HTTP/1.0 to the app, a normal close would read as
- * the whole file. A TLS socket cannot be reset: it is destroyed (no close_notify, which TLS
- * clients report as a truncation).
+ * the whole file; over TLS too, since clients forgive a missing close_notify. A TLS socket cannot
+ * be reset itself: the TCP socket under it (Node keeps it as `_parent`) is. Should that ever fail,
+ * the connection is still destroyed.
  */
-function resetConnection (reply: FastifyReply): void {
+export function resetConnection (reply: FastifyReply): void {
   const stream = http2Stream(reply)
   if (stream !== undefined) {
     stream.close(http2.NGHTTP2_INTERNAL_ERROR)
@@ -33,10 +35,11 @@ function resetConnection (reply: FastifyReply): void {
   }
   const socket = reply.request.raw.socket
   try {
-    socket.resetAndDestroy()
+    ((socket as Socket & { _parent?: Socket })._parent ?? socket).resetAndDestroy()
   } catch {
-    socket.destroy()
+    // not over a TCP handle after all: destroying it is the best left
   }
+  socket.destroy()
 }
 
 /**

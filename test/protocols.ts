@@ -155,7 +155,7 @@ function runTool (file: string, args: string[]): Promise<ToolRun> {
 let certificate: Promise<{ key: Buffer, cert: Buffer }> | undefined
 
 /** A self-signed EC P-256 certificate for IP 127.0.0.1, made once per process. */
-function selfSignedCertificate (): Promise<{ key: Buffer, cert: Buffer }> {
+export function selfSignedCertificate (): Promise<{ key: Buffer, cert: Buffer }> {
   certificate ??= (async () => {
     const dir = await mkdtemp(join(temp(), 'tls-'))
     const key = join(dir, 'key.pem')
@@ -684,7 +684,7 @@ function deferred (): { promise: Promise<void>, resolve: () => void } {
  * speaking HTTP/1.1 (cancel = socket.destroy()); h2c / h2: node:http2 (cancel = RST_STREAM CANCEL,
  * then the session closes). A request still open after 30 s cancels itself.
  */
-export function openRequest (kind: ServerKind, url: string): OpenRequest {
+export function openRequest (kind: ServerKind, url: string, headers: Record<string, string> = {}): OpenRequest {
   const target = new URL(url)
   const response = deferred()
   const firstData = deferred()
@@ -692,7 +692,7 @@ export function openRequest (kind: ServerKind, url: string): OpenRequest {
   if (kind === 'h2c' || kind === 'h2') {
     const session = http2.connect(target.origin, { rejectUnauthorized: false })
     session.on('error', () => {})
-    const req = session.request({ ':path': `${target.pathname}${target.search}` }, { endStream: true })
+    const req = session.request({ ...headers, ':path': `${target.pathname}${target.search}` }, { endStream: true })
     req.on('error', () => {})
     req.on('response', () => response.resolve())
     req.on('data', () => firstData.resolve())
@@ -717,7 +717,8 @@ export function openRequest (kind: ServerKind, url: string): OpenRequest {
       response.resolve()
       if (head.length > end + 4) firstData.resolve()
     })
-    socket.write(`GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n\r\n`)
+    const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+    socket.write(`GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n${extra}\r\n`)
     cancel = () => { socket.destroy() }
   }
   const safety = setTimeout(cancel, TIMEOUT)
