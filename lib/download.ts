@@ -58,18 +58,27 @@ export class Download {
   #busy = false
   /** The response is over (closed, for whatever reason). */
   #over: boolean
+  #listening = false
   #committed: Record<string, string> | undefined
   #failed = false
 
   constructor (readonly reply: FastifyReply) {
     // the client may be gone already (while getFile or a preHandler ran): 'close' would never come
     this.#over = responseGone(reply)
-    if (!this.#over) {
-      reply.raw.once('close', () => {
-        this.#over = true
-        this.#release()
-      })
-    }
+  }
+
+  /**
+   * Hears the response close from the first moment the download waits for something (open(), a
+   * decision, a stream). A download answered synchronously (in-memory content, HEAD, 304) has
+   * nothing left to release by then, and costs no listener: the small-file path stays lean.
+   */
+  #listen (): void {
+    if (this.#listening) return
+    this.#listening = true
+    this.reply.raw.once('close', () => {
+      this.#over = true
+      this.#release()
+    })
   }
 
   /** Takes charge of the file; false when the response is already over (the file got close()). */
@@ -85,6 +94,7 @@ export class Download {
    */
   after<T> (value: MaybePromise<T>, next: (value: T) => void): void {
     if (!(value instanceof Promise)) return this.#run(next, value)
+    this.#listen()
     this.#busy = true
     value.then((result) => {
       this.#busy = false
@@ -115,8 +125,9 @@ export class Download {
    * ends before it does.
    */
   watch (content: Readable): void {
+    this.#listen()
     this.#content = content
-    content.on('error', this.#onError)
+    content.on('error', (error) => this.#onError(error))
   }
 
   /**
@@ -126,11 +137,11 @@ export class Download {
    */
   commit (payload: Readable, headers: Record<string, string>): void {
     this.#committed = headers
-    if (payload !== this.#content) payload.on('error', this.#onError)
+    if (payload !== this.#content) payload.on('error', (error) => this.#onError(error))
   }
 
   /** The content or its payload failed. Before commit, the wait for the first chunk reports it. */
-  readonly #onError = (error: Error): void => {
+  #onError (error: Error): void {
     const headers = this.#committed
     if (headers === undefined || this.#failed || this.#over) return
     this.#failed = true

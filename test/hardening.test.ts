@@ -174,3 +174,46 @@ t.test('a virtualDownload route defined before the plugin is loaded never answer
     t.match(body.message, /was not registered .* register the plugin with `await app.register/)
   }
 })
+
+t.test('a stream destroyed between its first chunk and the commit still gets an error response', async (t) => {
+  // read() calls _read at once for more; this one schedules its end before the commit happens
+  const failingSecondRead = (error?: Error): Readable => {
+    let reads = 0
+    return new Readable({
+      read () {
+        if (reads++ === 0) this.push('first chunk')
+        else process.nextTick(() => this.destroy(error))
+      }
+    })
+  }
+  const server = await startServer('http1', (app) => {
+    app.get('/closed', { virtualDownload: true }, () => new VirtualFile(failingSecondRead(), { name: 'a.txt' }))
+    app.get('/errored', { virtualDownload: true }, () => new VirtualFile(failingSecondRead(new Error('cursor lost')), { name: 'a.txt' }))
+  })
+  t.teardown(() => server.close())
+  for (const [url, message] of [['/closed', /The content stream closed before it ended/], ['/errored', /cursor lost/]] as const) {
+    const response = await download('curl', server.base + url)
+    t.equal(response.status, 500, url)
+    t.match(JSON.parse(response.body.toString()), { message })
+    t.equal(response.headers['content-disposition'], undefined)
+  }
+})
+
+t.test('a byte stream that hands out strings (setEncoding) is sent as its text, sized or not', async (t) => {
+  const text = (parts: string[]): Readable => {
+    const stream = Readable.from(parts.map((part) => Buffer.from(part)), { objectMode: false })
+    return stream.setEncoding('utf8')
+  }
+  const server = await startServer('h2c', (app) => {
+    app.get('/unsized', { virtualDownload: true }, () => new VirtualFile(text(['id,név\n', '1,ü\n']), { name: 'a.csv' }))
+    app.get('/sized', { virtualDownload: true }, () => new VirtualFile(text(['id,név\n', '1,ü\n']), { name: 'a.csv', size: 13 }))
+    app.get('/sized-long', { virtualDownload: true }, () => new VirtualFile(text(['id,név\n', '1,ü\n']), { name: 'a.csv', size: 5 }))
+  })
+  t.teardown(() => server.close())
+  for (const url of ['/unsized', '/sized']) {
+    const response = await download('curl-h2c', server.base + url)
+    t.notOk(response.failed, url)
+    t.equal(response.body.toString(), 'id,név\n1,ü\n', url)
+  }
+  t.equal((await download('curl-h2c', `${server.base}/sized-long`)).status, 500)
+})

@@ -224,6 +224,12 @@ describe('DownloadFile', () => {
     expect({ stream: () => new TextIteratorIO(['x']) }).type.toBeAssignableTo<DownloadFile>()
   })
 
+  test('close() may be sync or async', () => {
+    expect({ stream: () => 'x', close: () => {} }).type.toBeAssignableTo<DownloadFile>()
+    expect({ stream: () => 'x', close: async () => {} }).type.toBeAssignableTo<DownloadFile>()
+    expect<{ stream: () => string, close: () => Promise<number> }>().type.not.toBeAssignableTo<DownloadFile>()
+  })
+
   test('ByteRange is inclusive start and end', () => {
     expect<ByteRange>().type.toBe<{ start: number, end: number }>()
   })
