@@ -4,8 +4,6 @@ import type { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import type { DownloadFile } from './types.js'
 
-type MaybePromise<T> = T | Promise<T>
-
 /** The HTTP/2 stream behind a reply, or undefined on HTTP/1.x (Node's compatibility layer). */
 function http2Stream (reply: FastifyReply): ServerHttp2Stream | undefined {
   return (reply.raw as unknown as { stream?: ServerHttp2Stream }).stream
@@ -89,29 +87,24 @@ export class Download {
   }
 
   /**
-   * Runs `next` with a value that may be a promise (open(), a decision that awaits
-   * wasModifiedSince). Once the response is over, `next` never runs; a failure goes to fail().
+   * Runs `next` once `value` (open(), a decision that awaits wasModifiedSince) settles. Once the
+   * response is over, `next` never runs; a failure, of the promise or of `next`, goes to fail().
    */
-  after<T> (value: MaybePromise<T>, next: (value: T) => void): void {
-    if (!(value instanceof Promise)) return this.#run(next, value)
+  after<T> (value: Promise<T>, next: (value: T) => void): void {
     this.#listen()
     this.#busy = true
     value.then((result) => {
       this.#busy = false
-      if (this.#over) this.#release()
-      else this.#run(next, result)
+      if (this.#over) return this.#release()
+      try {
+        next(result)
+      } catch (error) {
+        this.fail(error)
+      }
     }, (error: unknown) => {
       this.#busy = false
       this.fail(error)
     })
-  }
-
-  #run<T> (next: (value: T) => void, value: T): void {
-    try {
-      next(value)
-    } catch (error) {
-      this.fail(error)
-    }
   }
 
   /** stream() is about to be called: close() is no longer owed. */

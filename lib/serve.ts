@@ -20,14 +20,20 @@ export function serve (reply: FastifyReply, input: unknown, plan: DownloadPlan):
   try {
     const file = toDownloadFile(input)
     if (!download.adopt(file)) return reply
-    download.after(file.open?.(reply.request), () => {
-      const meta = readMetadata(file)
-      download.after(decide(reply.request, meta, file, plan.acceptRanges), (decision) => send(download, file, meta, decision, plan))
-    })
+    const opened = file.open?.(reply.request)
+    if (opened instanceof Promise) download.after(opened, () => respond(download, file, plan))
+    else respond(download, file, plan)
   } catch (error) {
     download.fail(error)
   }
   return reply
+}
+
+function respond (download: Download, file: DownloadFile, plan: DownloadPlan): void {
+  const meta = readMetadata(file)
+  const decision = decide(download.reply.request, meta, file, plan.acceptRanges)
+  if (decision instanceof Promise) download.after(decision, (decision) => send(download, file, meta, decision, plan))
+  else send(download, file, meta, decision, plan)
 }
 
 function send (download: Download, file: DownloadFile, meta: FileMetadata, decision: Decision, plan: DownloadPlan): void {

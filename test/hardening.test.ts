@@ -217,3 +217,20 @@ t.test('a byte stream that hands out strings (setEncoding) is sent as its text, 
   }
   t.equal((await download('curl-h2c', `${server.base}/sized-long`)).status, 500)
 })
+
+t.test('fields that an async open() filled in are checked like any others', async (t) => {
+  const server = await startServer('h2c', (app) => {
+    app.get('/bad-size', { virtualDownload: true }, (): DownloadFile => {
+      const file = {
+        size: 0,
+        async open () { await new Promise((resolve) => setImmediate(resolve)); file.size = -1 },
+        stream: () => 'x'
+      }
+      return file
+    })
+  })
+  t.teardown(() => server.close())
+  const response = await download('node-http2', `${server.base}/bad-size`)
+  t.equal(response.status, 500)
+  t.match(JSON.parse(response.body.toString()), { code: 'FST_DOWNLOADVIEW_INVALID_FILE_FIELD', message: /size/ })
+})
