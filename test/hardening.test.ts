@@ -6,7 +6,7 @@ import Fastify from 'fastify'
 import t from 'tap'
 import fastifyDownloadView, { ContentFile, TextIteratorIO, VirtualFile, type DownloadFile } from '../lib/index.js'
 import { ERROR } from './helpers.js'
-import { download, startServer, type ServerKind } from './protocols.js'
+import { download, openRequest, startServer, type ServerKind } from './protocols.js'
 
 const run = promisify(execFile)
 const DOWNLOAD_HEADERS = ['content-disposition', 'content-length', 'etag', 'last-modified', 'accept-ranges', 'content-range']
@@ -233,4 +233,21 @@ t.test('fields that an async open() filled in are checked like any others', asyn
   const response = await download('node-http2', `${server.base}/bad-size`)
   t.equal(response.status, 500)
   t.match(JSON.parse(response.body.toString()), { code: 'FST_DOWNLOADVIEW_INVALID_FILE_FIELD', message: /size/ })
+})
+
+t.test('a server closing mid-download destroys the content', async (t) => {
+  let finished = false
+  const app = Fastify({ forceCloseConnections: true })
+  await app.register(fastifyDownloadView)
+  app.get('/endless', { virtualDownload: true }, () => new VirtualFile(new TextIteratorIO((function * () {
+    try { for (let i = 0; ; i++) yield `${i},${'x'.repeat(100)}\n` } finally { finished = true }
+  })()), { name: 'a.csv' }))
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as { port: number }
+  const request = openRequest('http1', `http://127.0.0.1:${port}/endless`)
+  await request.firstData
+  await app.close()
+  for (let i = 0; i < 500 && !finished; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+  t.ok(finished, 'the generator ran its finally')
+  request.cancel()
 })
