@@ -49,11 +49,16 @@ function firstData (source: Readable): Promise<FirstData> {
 }
 
 /**
- * The Fastify reply for a download: status, headers, payload. A reply with trailers goes chunked
- * (Fastify sets Transfer-Encoding on HTTP/1.1), and a message must not carry both that and a
- * Content-Length (RFC 9112 §6.2).
+ * The Fastify reply for a download: status, headers, payload; nothing when the reply already went
+ * out (Download.answering() says so). A reply with trailers goes chunked (Fastify sets
+ * Transfer-Encoding on HTTP/1.1), and a message must not carry both that and a Content-Length
+ * (RFC 9112 §6.2).
  */
-function answer (reply: FastifyReply, status: number, headers: Record<string, string>, payload: Buffer | string | Readable): void {
+function answer (download: Download, status: number, headers: Record<string, string>, payload: Buffer | string | Readable): void {
+  if (download.answering()) send(download.reply, status, headers, payload)
+}
+
+function send (reply: FastifyReply, status: number, headers: Record<string, string>, payload: Buffer | string | Readable): void {
   if (hasTrailers(reply)) delete headers['content-length']
   reply.code(status).headers(headers).send(payload)
 }
@@ -69,16 +74,15 @@ function hasTrailers (reply: FastifyReply): boolean {
 export function sendInMemory (download: Download, body: Buffer | string, status: number, headers: Record<string, string>, size: number | undefined): void {
   const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length
   if (size !== undefined && length !== size) throw new SizeMismatch(size, `${length} bytes`)
-  answer(download.reply, status, headers, body)
+  answer(download, status, headers, body)
 }
 
 /** A response without a body (HEAD, 304, 412, 416): the file is closed, never streamed. */
 export function sendNoBody (download: Download, status: number, headers: Record<string, string>): void {
   download.closeFile()
-  const { reply } = download
   // Fastify's automatic HEAD route would overwrite Content-Length for an empty payload
-  if (reply.request.method === 'HEAD') answer(reply, status, headers, Readable.from([]))
-  else reply.code(status).headers(headers).send()
+  if (download.reply.request.method === 'HEAD') answer(download, status, headers, Readable.from([]))
+  else if (download.answering()) download.reply.code(status).headers(headers).send()
 }
 
 /**
@@ -92,7 +96,7 @@ export async function sendStream (download: Download, body: Readable, status: nu
   if (ended || data === null) {
     // the whole content is in hand; without a declared size it still goes without Content-Length
     if (size !== undefined || data === null) return sendInMemory(download, data ?? Buffer.alloc(0), status, headers, size)
-    return answer(download.reply, status, headers, Readable.from([data], { objectMode: false }))
+    return answer(download, status, headers, Readable.from([data], { objectMode: false }))
   }
   if (size !== undefined && byteLength(data) >= size) {
     // all the declared bytes are in hand: answer only once the content proves to have ended
@@ -101,10 +105,11 @@ export async function sendStream (download: Download, body: Readable, status: nu
   }
   // failed or destroyed between the first chunk and now: still nothing committed
   if (body.destroyed) throw body.errored ?? new ContentClosed()
+  if (!download.answering()) return
   body.unshift(data)
   const payload = size === undefined ? body : guard(body, size)
   download.commit(payload, headers)
-  answer(download.reply, status, headers, payload)
+  send(download.reply, status, headers, payload)
 }
 
 function guard (source: Readable, size: number): Readable {

@@ -57,6 +57,8 @@ export class Download {
   /** The response is over (closed, for whatever reason). */
   #over: boolean
   #listening = false
+  /** The download handed Fastify its answer (the file, or an error). */
+  #answered = false
   #committed: Record<string, string> | undefined
   #failed = false
 
@@ -73,8 +75,14 @@ export class Download {
   #listen (): void {
     if (this.#listening) return
     this.#listening = true
-    this.reply.raw.once('close', () => {
+    const response = this.reply.raw
+    response.once('close', () => {
       this.#over = true
+      // a response that finished without the download's answer was sent by someone else
+      if (!this.#answered && response.writableFinished) {
+        const { reply } = this
+        reply.log.warn(`the reply of ${reply.request.method} ${reply.routeOptions.url} was sent before its download: an async handler must \`return reply.virtualDownload(...)\``)
+      }
       this.#release()
     })
   }
@@ -152,11 +160,26 @@ export class Download {
     resetConnection(reply)
   }
 
+  /**
+   * The download is about to answer: false when the reply already went out, as when an async
+   * handler calls reply.virtualDownload() without returning the reply (Fastify answers an empty 200
+   * once the handler's promise resolves). The content is released then; the response's close says
+   * why, once.
+   */
+  answering (): boolean {
+    if (this.reply.sent) {
+      this.#release()
+      return false
+    }
+    this.#answered = true
+    return true
+  }
+
   /** An error before anything was committed: Fastify's error handler answers, unless no one listens. */
   fail (error: unknown): void {
     this.#release()
     // a client that left gets no answer and costs no error log
-    if (!this.#over) this.reply.send(error)
+    if (!this.#over && this.answering()) this.reply.send(error)
   }
 
   /** close() for a file whose content will never start (HEAD, 304, 412, 416); failures are logged. */

@@ -1,5 +1,6 @@
 import type {
-  FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RawReplyDefaultExpression, RawRequestDefaultExpression,
+  ContextConfigDefault, FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, FastifyTypeProvider,
+  FastifyTypeProviderDefault, HTTPMethods, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerBase,
   RawServerDefault, RouteGenericInterface, RouteOptions
 } from 'fastify'
 import { FileNotFound, InvalidOption, NotRegistered, describe } from './errors.js'
@@ -10,14 +11,28 @@ import type { DownloadFile, DownloadOptions } from './types.js'
 /** What getFile (or a virtualDownload route's handler) may return. */
 export type Downloadable = DownloadFile | Blob
 
-/** Returns the file; null or undefined answers 404; returning the reply means getFile answered itself. */
-export type GetFile<RouteGeneric extends RouteGenericInterface = RouteGenericInterface> = (
-  this: FastifyInstance,
-  request: FastifyRequest<RouteGeneric>,
-  reply: FastifyReply<RouteGeneric>
+/**
+ * Returns the file; null or undefined answers 404; returning the reply means getFile answered itself.
+ * Generic over the route (params, querystring...) and, like Fastify's own handlers, over the server
+ * (HTTP/1, HTTPS, HTTP/2), its logger and its type provider.
+ */
+export type GetFile<
+  RouteGeneric extends RouteGenericInterface = RouteGenericInterface,
+  RawServer extends RawServerBase = RawServerDefault,
+  RawRequest extends RawRequestDefaultExpression<RawServer> = RawRequestDefaultExpression<RawServer>,
+  RawReply extends RawReplyDefaultExpression<RawServer> = RawReplyDefaultExpression<RawServer>,
+  ContextConfig = ContextConfigDefault,
+  SchemaCompiler extends FastifySchema = FastifySchema,
+  TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
+  Logger extends FastifyBaseLogger = FastifyBaseLogger
+> = (
+  this: FastifyInstance<RawServer, RawRequest, RawReply, Logger, TypeProvider>,
+  request: FastifyRequest<RouteGeneric, RawServer, RawRequest, SchemaCompiler, TypeProvider, ContextConfig, Logger>,
+  reply: FastifyReply<RouteGeneric, RawServer, RawRequest, RawReply, ContextConfig, SchemaCompiler, TypeProvider>
 ) => GetFileResult | Promise<GetFileResult>
 
-export type GetFileResult = Downloadable | FastifyReply | null | undefined
+/** Any server's reply counts: getFile answered on its own. */
+export type GetFileResult = Downloadable | { readonly sent: boolean, readonly raw: unknown, send (payload?: unknown): unknown } | null | undefined
 
 // ---- 1. the reply decorator ------------------------------------------------------------------
 
@@ -65,18 +80,38 @@ function deliver (reply: FastifyReply, file: GetFileResult, plan: DownloadPlan):
 
 // ---- 3. the route factory --------------------------------------------------------------------
 
-export interface VirtualDownloadRouteOptions<RouteGeneric extends RouteGenericInterface = RouteGenericInterface>
-  extends Omit<RouteOptions<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, RouteGeneric>, 'method' | 'handler' | 'virtualDownload'>,
+export interface VirtualDownloadRouteOptions<
+  RouteGeneric extends RouteGenericInterface = RouteGenericInterface,
+  RawServer extends RawServerBase = RawServerDefault,
+  RawRequest extends RawRequestDefaultExpression<RawServer> = RawRequestDefaultExpression<RawServer>,
+  RawReply extends RawReplyDefaultExpression<RawServer> = RawReplyDefaultExpression<RawServer>,
+  ContextConfig = ContextConfigDefault,
+  SchemaCompiler extends FastifySchema = FastifySchema,
+  TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
+  Logger extends FastifyBaseLogger = FastifyBaseLogger
+> extends Omit<RouteOptions<RawServer, RawRequest, RawReply, RouteGeneric, ContextConfig, SchemaCompiler, TypeProvider, Logger>, 'method' | 'handler' | 'virtualDownload'>,
   DownloadOptions {
   /** Default 'GET' (HEAD comes with it). */
-  method?: HTTPMethods | HTTPMethods[]
-  getFile: GetFile<RouteGeneric>
+  method?: HTTPMethods | HTTPMethods[] | undefined
+  getFile: GetFile<RouteGeneric, RawServer, RawRequest, RawReply, ContextConfig, SchemaCompiler, TypeProvider, Logger>
 }
 
-/** A full RouteOptions object for app.route(): method GET by default, getFile as its handler. */
-export function virtualDownloadRoute<RouteGeneric extends RouteGenericInterface = RouteGenericInterface> (
-  options: VirtualDownloadRouteOptions<RouteGeneric>
-): RouteOptions {
+/**
+ * A full RouteOptions object for app.route(): method GET by default, getFile as its handler. The
+ * server types come from the app it is handed to (`Fastify({ http2: true }).route(...)`).
+ */
+export function virtualDownloadRoute<
+  RouteGeneric extends RouteGenericInterface = RouteGenericInterface,
+  RawServer extends RawServerBase = RawServerDefault,
+  RawRequest extends RawRequestDefaultExpression<RawServer> = RawRequestDefaultExpression<RawServer>,
+  RawReply extends RawReplyDefaultExpression<RawServer> = RawReplyDefaultExpression<RawServer>,
+  ContextConfig = ContextConfigDefault,
+  SchemaCompiler extends FastifySchema = FastifySchema,
+  TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
+  Logger extends FastifyBaseLogger = FastifyBaseLogger
+> (
+  options: VirtualDownloadRouteOptions<RouteGeneric, RawServer, RawRequest, RawReply, ContextConfig, SchemaCompiler, TypeProvider, Logger>
+): RouteOptions<RawServer, RawRequest, RawReply, RouteGeneric, ContextConfig, SchemaCompiler, TypeProvider, Logger> {
   if (options === null || typeof options !== 'object') throw new InvalidOption('options', `must be an object, got ${describe(options)}`)
   const { getFile, ...rest } = options
   if (typeof getFile !== 'function') throw new InvalidOption('getFile', `must be a function, got ${describe(getFile)}`)
@@ -89,6 +124,6 @@ export function virtualDownloadRoute<RouteGeneric extends RouteGenericInterface 
   const handler: MarkedHandler = function notRegistered () {
     throw new NotRegistered()
   }
-  handler[kGetFile] = getFile as GetFile
-  return { ...route, handler, virtualDownload: validateDownloadOptions(downloadOptions) } as RouteOptions
+  handler[kGetFile] = getFile as unknown as GetFile
+  return { ...route, handler, virtualDownload: validateDownloadOptions(downloadOptions) } as unknown as RouteOptions<RawServer, RawRequest, RawReply, RouteGeneric, ContextConfig, SchemaCompiler, TypeProvider, Logger>
 }

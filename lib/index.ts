@@ -20,7 +20,10 @@ const plugin: FastifyPluginAsync<FastifyDownloadViewOptions> = async (fastify, o
 export const fastifyDownloadView = fp(plugin, { fastify: '5.x', name: 'fastify-downloadview' })
 export default fastifyDownloadView
 
-export { FileNotFound } from './errors.js'
+export {
+  FileNotFound, InvalidOption, InvalidFile, InvalidFileField, ContentConsumed, SizeMismatch, ContentClosed,
+  InvalidIteratorItem, NotRegistered, SerializedFile
+} from './errors.js'
 export { VirtualFile, type VirtualContent, type VirtualFileOptions } from './files/virtual-file.js'
 export { ContentFile, type ContentFileOptions } from './files/content-file.js'
 export { TextIteratorIO, type TextIteratorIOOptions } from './io/text-iterator-io.js'

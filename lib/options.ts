@@ -1,3 +1,4 @@
+import { boolean, string, type Check } from './check-options.js'
 import { InvalidOption, describe } from './errors.js'
 import { contentDisposition } from './http/content-disposition.js'
 import { contentType, DEFAULT_CHARSET } from './http/content-type.js'
@@ -27,14 +28,6 @@ export interface HeaderCacheEntry {
 }
 
 export const DOWNLOAD_OPTION_NAMES = ['attachment', 'basename', 'mimetype', 'charset', 'cacheControl', 'acceptRanges'] as const
-
-type Check = (value: unknown) => string | undefined
-
-const boolean: Check = (value) => typeof value === 'boolean' ? undefined : `must be a boolean, got ${describe(value)}`
-const string = (test: (value: string) => boolean, expected: string): Check => (value) => {
-  if (typeof value !== 'string') return `must be a string, got ${describe(value)}`
-  return test(value) ? undefined : `must be ${expected}, got ${JSON.stringify(value)}`
-}
 
 const CHECKS: Record<keyof DownloadOptions, Check> = {
   attachment: boolean,

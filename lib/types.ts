@@ -21,18 +21,19 @@ export type StreamContent =
  */
 export interface DownloadFile {
   /** e.g. 'reports/2026/hello-world.txt'; the client-side name is its basename. */
-  readonly name?: string
+  readonly name?: string | undefined
   /** Content-Length; never computed by reading the content. */
-  readonly size?: number
+  readonly size?: number | undefined
   /** Last-Modified, and the base of If-Modified-Since when wasModifiedSince is absent. */
-  readonly modifiedTime?: Date
+  readonly modifiedTime?: Date | undefined
   /** ETag: 'abc', '"abc"' or 'W/"abc"'. */
-  readonly etag?: string
-  readonly contentType?: string
-  readonly charset?: string
+  readonly etag?: string | undefined
+  readonly contentType?: string | undefined
+  readonly charset?: string | undefined
   /** True when stream(range) can serve a slice. */
-  readonly acceptsRanges?: boolean
-  wasModifiedSince?(since: Date): boolean | Promise<boolean>
+  readonly acceptsRanges?: boolean | undefined
+  /** Trusted for If-Modified-Since when present (a property, so a wrapper may hold undefined). */
+  readonly wasModifiedSince?: ((since: Date) => boolean | Promise<boolean>) | undefined
   /** Awaited before anything else; may fill in the fields above. */
   open?(request: FastifyRequest): void | Promise<void>
   /**
@@ -46,15 +47,15 @@ export interface DownloadFile {
 /** Options shared by the plugin (as defaults), the route option, the route factory and the decorator. */
 export interface DownloadOptions {
   /** `attachment` (true, the default) or `inline` (false) Content-Disposition. */
-  attachment?: boolean
+  attachment?: boolean | undefined
   /** Client-side file name; defaults to the basename of file.name. */
-  basename?: string
+  basename?: string | undefined
   /** Content-Type without charset; defaults to file.contentType, else guessed from the basename. */
-  mimetype?: string
+  mimetype?: string | undefined
   /** Charset of text-like types; defaults to file.charset, else utf-8. */
-  charset?: string
+  charset?: string | undefined
   /** Cache-Control value, when given. */
-  cacheControl?: string
+  cacheControl?: string | undefined
   /** Honour Range when the file can serve a slice and its size is known (default true). */
-  acceptRanges?: boolean
+  acceptRanges?: boolean | undefined
 }

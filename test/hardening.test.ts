@@ -251,3 +251,36 @@ t.test('a server closing mid-download destroys the content', async (t) => {
   t.ok(finished, 'the generator ran its finally')
   request.cancel()
 })
+
+t.test('an async handler that does not return the reply: a warning names the route and the fix', async (t) => {
+  let finished = false
+  let finishedSync = false
+  const server = await startServer('http1', (app) => {
+    app.get('/forgot-return', async (request, reply) => {
+      reply.virtualDownload(new VirtualFile(new TextIteratorIO((async function * () {
+        try { for (let i = 0; ; i++) yield `${i}\n` } finally { finished = true }
+      })()), { name: 'a.csv' }))
+    })
+    // sync content: its first chunk is in hand only after Fastify has answered, before the
+    // response's close (whole in that chunk, or not)
+    app.get('/forgot-return-short', async (request, reply) => {
+      reply.virtualDownload(new VirtualFile(['a,b\n'], { name: 'a.csv' }))
+    })
+    app.get('/forgot-return-sync', async (request, reply) => {
+      reply.virtualDownload(new VirtualFile(new TextIteratorIO((function * () {
+        try { for (let i = 0; ; i++) yield `${i}\n` } finally { finishedSync = true }
+      })()), { name: 'a.csv' }))
+    })
+  })
+  t.teardown(() => server.close())
+  for (const url of ['/forgot-return', '/forgot-return-short', '/forgot-return-sync']) {
+    const response = await download('curl', server.base + url)
+    t.equal(response.status, 200, `${url}: Fastify answered on its own`)
+    t.equal(response.body.length, 0)
+  }
+  for (let i = 0; i < 500 && !(finished && finishedSync); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+  t.ok(finished && finishedSync, 'the content was released')
+  const warnings = server.logs.filter((line) => line.level === 40 && /sent before its download/.test(line.msg))
+  t.equal(warnings.length, 3, `one warning per download: ${warnings.map((line) => line.msg).join(' | ')}`)
+  t.match(warnings[0]?.msg, /GET \/forgot-return was sent before its download: an async handler must `return reply\.virtualDownload\(\.\.\.\)`/)
+})

@@ -40,6 +40,8 @@ export interface RawResponse {
 /** A real HTTP request with node:http; a truncated response resolves with `error` set. */
 export function get (url: string, options: { method?: string, headers?: Record<string, string> } = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
+    // before the response, a request error rejects; after it, it is the response's failure
+    let fail: (error: Error) => void = reject
     const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
       const chunks: Buffer[] = []
       const done = (error?: Error): void => {
@@ -47,11 +49,12 @@ export function get (url: string, options: { method?: string, headers?: Record<s
         if (error !== undefined) response.error = error
         resolve(response)
       }
+      fail = done
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('end', () => done())
       res.on('error', done)
     })
-    req.on('error', reject)
+    req.on('error', (error) => fail(error))
     req.end()
   })
 }

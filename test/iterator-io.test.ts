@@ -144,8 +144,12 @@ t.test('bad constructor arguments', async (t) => {
   t.throws(() => new TextIteratorIO(42 as unknown as string[]), { message: 'TextIteratorIO expects an iterable or an async iterable' })
   t.throws(() => new BytesIteratorIO(null as unknown as Uint8Array[]), { message: 'BytesIteratorIO expects an iterable or an async iterable' })
   t.throws(() => new BytesIteratorIO('abc' as unknown as Uint8Array[]), { message: /iterable/ })
-  t.throws(() => new TextIteratorIO([], { highWaterMark: 0 }), { message: 'TextIteratorIO: highWaterMark must be a positive integer, got 0' })
-  t.throws(() => new BytesIteratorIO([], { highWaterMark: 1.5 }), RangeError)
+  // options: every case is in constructor-options.test.ts
+  t.throws(() => new TextIteratorIO([], { highWaterMark: 0 }), {
+    code: 'FST_DOWNLOADVIEW_INVALID_OPTION',
+    message: 'Invalid option "TextIteratorIO.highWaterMark": must be a positive integer, got 0'
+  })
+  t.throws(() => new BytesIteratorIO([], { highWaterMark: 1.5 }), { code: 'FST_DOWNLOADVIEW_INVALID_OPTION', message: /"BytesIteratorIO.highWaterMark": .* got 1.5$/ })
 })
 
 t.test('errors of the iterator become stream errors', async (t) => {

@@ -88,6 +88,15 @@ describe('VirtualFile', () => {
     expect(VirtualFile).type.not.toBeConstructableWith('x', { modifiedTime: '2026-01-01' })
     expect(VirtualFile).type.not.toBeConstructableWith('x', { encoding: 'latin1' })
   })
+
+  test('rejects misspelled and unknown options (JavaScript gets a TypeError naming them)', () => {
+    expect(VirtualFile).type.not.toBeConstructableWith('x', { nmae: 'x.txt' })
+    expect(VirtualFile).type.not.toBeConstructableWith('x', { name: 'x.txt', contenType: 'text/plain' })
+    expect(VirtualFile).type.not.toBeConstructableWith('x', { seekable: true })
+    expect(new VirtualFile('x', { nmae: 'x.txt' })).type.toRaiseError(2353)
+    expect(new VirtualFile('x', { name: 'x.txt', etga: '"v1"' })).type.toRaiseError("'etga' does not exist in type 'VirtualFileOptions'")
+    expect(VirtualFile).type.toBeConstructableWith('x', { name: undefined, size: undefined })
+  })
 })
 
 describe('ContentFile', () => {
@@ -124,6 +133,14 @@ describe('ContentFile', () => {
     expect(ContentFile).type.not.toBeConstructableWith('x', { encoding: 8 })
     expect(ContentFile).type.not.toBeConstructableWith('x', { size: 1 })
     expect(ContentFile).type.not.toBeConstructableWith('x', { charset: 'utf-8' })
+    expect(ContentFile).type.not.toBeConstructableWith('x', { wasModifiedSince: () => true })
+  })
+
+  test('rejects misspelled options', () => {
+    expect(ContentFile).type.not.toBeConstructableWith('x', { nmae: 'x.txt' })
+    expect(ContentFile).type.not.toBeConstructableWith('x', { name: 'x.txt', encodign: 'latin1' })
+    expect(new ContentFile('x', { nmae: 'x.txt' })).type.toRaiseError("'nmae' does not exist in type 'ContentFileOptions'")
+    expect(ContentFile).type.toBeConstructableWith('x', { name: undefined, encoding: undefined })
   })
 })
 
@@ -150,6 +167,9 @@ describe('TextIteratorIO', () => {
     expect(TextIteratorIO).type.not.toBeConstructableWith(42)
     expect(TextIteratorIO).type.not.toBeConstructableWith(textLines(), { highWaterMark: '64k' })
     expect(TextIteratorIO).type.not.toBeConstructableWith(textLines(), { encoding: true })
+    expect(TextIteratorIO).type.not.toBeConstructableWith(textLines(), { encodng: 'latin1' })
+    expect(TextIteratorIO).type.not.toBeConstructableWith(textLines(), { highwatermark: 1024 })
+    expect(new TextIteratorIO(textLines(), { encodng: 'latin1' })).type.toRaiseError("'encodng' does not exist in type 'TextIteratorIOOptions'")
   })
 })
 
@@ -172,6 +192,8 @@ describe('BytesIteratorIO', () => {
     expect(BytesIteratorIO).type.not.toBeConstructableWith(42)
     expect(BytesIteratorIO).type.not.toBeConstructableWith(byteChunks(), { encoding: 'utf-8' })
     expect(BytesIteratorIO).type.not.toBeConstructableWith(byteChunks(), { highWaterMark: '1k' })
+    expect(BytesIteratorIO).type.not.toBeConstructableWith(byteChunks(), { highWatermark: 1024 })
+    expect(new BytesIteratorIO(byteChunks(), { highWatermark: 1024 })).type.toRaiseError("'highWatermark' does not exist in type 'IteratorReadableOptions'")
   })
 })
 

@@ -1,5 +1,6 @@
 // virtualDownloadRoute({ url, getFile, ...DownloadOptions, ...RouteOptions }): a RouteOptions for app.route().
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify'
+import type { Http2ServerRequest } from 'node:http2'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify'
 import {
   ContentFile,
   FileNotFound,
@@ -143,5 +144,30 @@ describe('virtualDownloadRoute, answering without a file', () => {
       },
       getFile: (request) => new ContentFile(request.params.id)
     })
+  })
+})
+
+describe('virtualDownloadRoute, on every server type Fastify has', () => {
+  test('HTTP/2 (cleartext and TLS), HTTPS and a custom logger: the route fits the app it is handed to', () => {
+    const h2c = Fastify({ http2: true })
+    h2c.route(virtualDownloadRoute({
+      url: '/a',
+      getFile: (request) => {
+        expect(request.raw).type.toBe<Http2ServerRequest>()
+        return new ContentFile('x')
+      }
+    }))
+    const h2 = Fastify({ http2: true, https: { key: 'k', cert: 'c' } })
+    h2.route(virtualDownloadRoute({ url: '/a', getFile: () => new ContentFile('x') }))
+    const https = Fastify({ https: { key: 'k', cert: 'c' } })
+    https.route(virtualDownloadRoute({ url: '/a', getFile: () => new ContentFile('x') }))
+    const logger: FastifyBaseLogger & { audit: (line: string) => void } = Object.assign(Object.create(null) as FastifyBaseLogger, { audit: (line: string) => { void line } })
+    const logged = Fastify({ loggerInstance: logger })
+    logged.route(virtualDownloadRoute({ url: '/a', getFile: (request) => new ContentFile(request.url) }))
+  })
+
+  test('a route typed for one server does not fit another', () => {
+    const http1Route = virtualDownloadRoute({ url: '/a', getFile: () => new ContentFile('x') })
+    expect(Fastify({ http2: true }).route).type.not.toBeCallableWith(http1Route)
   })
 })

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream'
+import { anyString, checkOptions, func, integer, optionChecks, validDate } from '../check-options.js'
 import { ContentConsumed, InvalidFile, SerializedFile, describe } from '../errors.js'
 import type { ByteRange, DownloadFile, StreamContent } from '../types.js'
 import { TextIteratorIO } from '../io/text-iterator-io.js'
@@ -8,14 +9,40 @@ import { toBuffer } from './content.js'
 export type VirtualContent = StreamContent | Blob
 
 export interface VirtualFileOptions {
-  name?: string
+  name?: string | undefined
   /** Declared size of stream or iterator content; ignored for strings, bytes and Blobs, whose size is known. */
-  size?: number
-  modifiedTime?: Date
-  etag?: string
-  contentType?: string
-  charset?: string
-  wasModifiedSince?: (since: Date) => boolean | Promise<boolean>
+  size?: number | undefined
+  modifiedTime?: Date | undefined
+  etag?: string | undefined
+  contentType?: string | undefined
+  charset?: string | undefined
+  wasModifiedSince?: ((since: Date) => boolean | Promise<boolean>) | undefined
+}
+
+const OPTIONS = optionChecks<VirtualFileOptions>('VirtualFile', {
+  name: anyString,
+  size: integer(0, 'a non-negative integer'),
+  modifiedTime: validDate,
+  etag: anyString,
+  contentType: anyString,
+  charset: anyString,
+  wasModifiedSince: func
+})
+
+/**
+ * Options a subclass (ContentFile) has checked already, as their own class: VirtualFile does not
+ * check them again (ContentFile is built per request on the small-file path). Not exported by the
+ * package.
+ * @internal
+ */
+export class CheckedOptions implements VirtualFileOptions {
+  constructor (
+    readonly name: string | undefined,
+    readonly modifiedTime: Date | undefined,
+    readonly etag: string | undefined,
+    readonly contentType: string | undefined,
+    readonly charset: string | undefined
+  ) {}
 }
 
 const SMALL_BLOB = 64 * 1024
@@ -46,6 +73,7 @@ export class VirtualFile implements DownloadFile {
   #consumed = false
 
   constructor (content: VirtualContent, options: VirtualFileOptions = {}) {
+    if (!(options instanceof CheckedOptions)) checkOptions(OPTIONS, options)
     // every field is assigned, in one order, whatever the content: one object shape for the hot path
     let { name, size, modifiedTime, contentType, charset } = options
     if (typeof content === 'string') {

@@ -1,7 +1,10 @@
+import { checkOptions, optionChecks } from '../check-options.js'
 import { InvalidIteratorItem, describe } from '../errors.js'
-import { IteratorReadable, type IteratorReadableOptions } from './iterator-readable.js'
+import { IteratorReadable, highWaterMarkCheck, type IteratorReadableOptions } from './iterator-readable.js'
 
 export type BytesIteratorIOOptions = IteratorReadableOptions
+
+const OPTIONS = optionChecks<BytesIteratorIOOptions>('BytesIteratorIO', { highWaterMark: highWaterMarkCheck })
 
 function asBuffer (bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -17,6 +20,7 @@ export class BytesIteratorIO extends IteratorReadable {
   #length = 0
 
   constructor (iterable: Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>, options: BytesIteratorIOOptions = {}) {
+    checkOptions(OPTIONS, options)
     super(iterable, options, 'BytesIteratorIO')
   }
 

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream'
+import { integer } from '../check-options.js'
 
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024
 /** An async source's gathered bytes wait at most this long for more, so a slow source is not held up. */
@@ -6,7 +7,7 @@ const FLUSH_DELAY_MS = 10
 
 export interface IteratorReadableOptions {
   /** About how many bytes each chunk holds, and how far the reader runs ahead (default 64 KiB). */
-  highWaterMark?: number
+  highWaterMark?: number | undefined
 }
 
 type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>
@@ -19,13 +20,8 @@ function iteratorOf (iterable: Iterable<unknown> | AsyncIterable<unknown>, reade
   throw new TypeError(`${reader} expects an iterable or an async iterable`)
 }
 
-function validHighWaterMark (value: number | undefined, reader: string): number {
-  if (value === undefined) return DEFAULT_HIGH_WATER_MARK
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`${reader}: highWaterMark must be a positive integer, got ${String(value)}`)
-  }
-  return value
-}
+/** Checks the highWaterMark option: the subclasses check their options (checkOptions) before super(). */
+export const highWaterMarkCheck = integer(1, 'a positive integer')
 
 /**
  * The pull loop shared by TextIteratorIO and BytesIteratorIO: a byte Readable that takes items
@@ -46,7 +42,7 @@ export abstract class IteratorReadable extends Readable {
   #flushTimer: NodeJS.Timeout | undefined
 
   protected constructor (iterable: Iterable<unknown> | AsyncIterable<unknown>, options: IteratorReadableOptions, reader: string) {
-    const highWaterMark = validHighWaterMark(options.highWaterMark, reader)
+    const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
     super({ highWaterMark })
     const { iterator, async } = iteratorOf(iterable, reader)
     this.#iterator = iterator

@@ -1,15 +1,18 @@
+import { anyString, checkOptions, optionChecks } from '../check-options.js'
 import { InvalidIteratorItem, describe } from '../errors.js'
 import { UTF8, textEncoding, type TextEncoding } from '../encoding.js'
-import { IteratorReadable, type IteratorReadableOptions } from './iterator-readable.js'
+import { IteratorReadable, highWaterMarkCheck, type IteratorReadableOptions } from './iterator-readable.js'
 
 export interface TextIteratorIOOptions extends IteratorReadableOptions {
   /** utf-8 (default), utf-16le, latin1 (iso-8859-1) or ascii. */
-  encoding?: string
+  encoding?: string | undefined
 }
 
 // UTF-16 high (leading) surrogates, U+D800 to U+DBFF (RFC 2781 §2.2)
 const HIGH_SURROGATE_FIRST = 0xd800
 const HIGH_SURROGATE_LAST = 0xdbff
+
+const OPTIONS = optionChecks<TextIteratorIOOptions>('TextIteratorIO', { encoding: anyString, highWaterMark: highWaterMarkCheck })
 
 function invalidItem (item: unknown): Error {
   return new InvalidIteratorItem('TextIteratorIO', 'string', describe(item))
@@ -36,6 +39,7 @@ export class TextIteratorIO extends IteratorReadable {
   #length = 0
 
   constructor (iterable: Iterable<string> | AsyncIterable<string>, options: TextIteratorIOOptions = {}) {
+    checkOptions(OPTIONS, options)
     const encoding = textEncoding(options.encoding ?? 'utf-8')
     if (encoding === undefined) throw new TypeError(`TextIteratorIO: unknown text encoding ${JSON.stringify(options.encoding)}`)
     // a chunk is gathered to two units at least: a kept-back high surrogate is never a chunk alone
