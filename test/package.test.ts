@@ -36,9 +36,13 @@ app.inject('/hello').then((response) => console.log(JSON.stringify([response.bod
 
 const TS = `import Fastify from 'fastify'
 import pino from 'pino'
-import fastifyDownloadView, { ContentFile, FileNotFound, TextIteratorIO, VirtualFile, virtualDownloadRoute } from 'fastify-downloadview'
+import fastifyDownloadView, { ContentFile, FileNotFound, TextIteratorIO, VirtualFile, contentDisposition, virtualDownloadRoute } from 'fastify-downloadview'
 
 const maybeName: string | undefined = process.env.NAME
+// optional fields and options take undefined as well (exactOptionalPropertyTypes)
+new ContentFile('x', { name: maybeName, etag: undefined })
+new TextIteratorIO(['x'], { highWaterMark: undefined })
+contentDisposition(maybeName, { type: undefined })
 const app = Fastify()
 await app.register(fastifyDownloadView, { attachment: true, cacheControl: undefined })
 app.get('/hello.txt', (request, reply) => reply.virtualDownload(new ContentFile('Hello world!\\n', { name: 'hello-world.txt' })))

@@ -2,7 +2,7 @@ import contentDispositionHeader from 'content-disposition'
 
 export interface ContentDispositionOptions {
   /** 'attachment' (default): save as a file; 'inline': display in the browser when it can. */
-  type?: 'attachment' | 'inline'
+  type?: 'attachment' | 'inline' | undefined
 }
 
 // RFC 6266 §4.3 leaves sanitizing the name to the recipient; clients differ, so it is cleaned here
