@@ -25,15 +25,21 @@ function responseGone (reply: FastifyReply): boolean {
  * be reset itself: the TCP socket under it (Node keeps it as `_parent`) is. Should that ever fail,
  * the connection is still destroyed.
  */
-export function resetConnection (reply: FastifyReply): void {
+export function resetConnection (reply: FastifyReply, error: Error): void {
   const stream = http2Stream(reply)
   if (stream !== undefined) {
     stream.close(http2.NGHTTP2_INTERNAL_ERROR)
     return
   }
-  const socket = reply.request.raw.socket
+  const socket = reply.request.raw.socket as Partial<Socket> & { _parent?: Socket }
+  if (typeof socket.destroy !== 'function') {
+    // no connection under the response: light-my-request's `app.inject()`. Destroying the response
+    // with the error is how it hears a failure: the inject promise (or its payload stream) rejects.
+    reply.raw.destroy(error)
+    return
+  }
   try {
-    ((socket as Socket & { _parent?: Socket })._parent ?? socket).resetAndDestroy()
+    (socket._parent ?? socket as Socket).resetAndDestroy()
   } catch {
     // not over a TCP handle after all: destroying it is the best left
   }
@@ -157,7 +163,7 @@ export class Download {
       return
     }
     reply.log.error({ err: error }, 'download failed after its first byte; connection reset')
-    resetConnection(reply)
+    resetConnection(reply, error)
   }
 
   /**

@@ -29,14 +29,15 @@ export interface HeaderCacheEntry {
 
 export const DOWNLOAD_OPTION_NAMES = ['attachment', 'basename', 'mimetype', 'charset', 'cacheControl', 'acceptRanges'] as const
 
-const CHECKS: Record<keyof DownloadOptions, Check> = {
+// without a prototype: "toString" or "constructor" is an unknown option, not a function to call
+const CHECKS = Object.setPrototypeOf({
   attachment: boolean,
   basename: string((value) => value !== '', 'a non-empty file name'),
   mimetype: string(isMediaType, 'a media type such as "text/csv"'),
   charset: string(isToken, 'a charset name such as "utf-8"'),
   cacheControl: string(isFieldValue, 'a header value without control characters'),
   acceptRanges: boolean
-}
+} satisfies Record<keyof DownloadOptions, Check>, null) as Partial<Record<string, Check>>
 
 /**
  * Checks DownloadOptions where they are given (registration, route definition), so a mistake fails
@@ -49,7 +50,7 @@ export function validateDownloadOptions (value: unknown, prefix = '', ignore: re
   const options: DownloadOptions = {}
   for (const [key, option] of Object.entries(value)) {
     if (option === undefined || ignore.includes(key)) continue
-    const check = CHECKS[key as keyof DownloadOptions]
+    const check = CHECKS[key]
     if (check === undefined) {
       throw new InvalidOption(prefix + key, `unknown option; known ones are ${DOWNLOAD_OPTION_NAMES.join(', ')}`)
     }

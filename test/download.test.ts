@@ -12,10 +12,10 @@ t.test('resetConnection resets the TCP socket, under TLS too, and destroys what 
     destroy: () => { calls.push(`${name} destroy`) }
   })
   const reply = (raw: object): FastifyReply => ({ raw: {}, request: { raw: { socket: raw } } }) as unknown as FastifyReply
-  resetConnection(reply(socket('tcp', () => {})))
+  resetConnection(reply(socket('tcp', () => {})), new Error('late'))
   t.same(calls.splice(0), ['tcp reset', 'tcp destroy'])
-  resetConnection(reply(socket('tls', () => {}, socket('tcp', () => {}))))
+  resetConnection(reply(socket('tls', () => {}, socket('tcp', () => {}))), new Error('late'))
   t.same(calls.splice(0), ['tcp reset', 'tls destroy'])
-  resetConnection(reply(socket('odd', () => { throw new Error('ERR_INVALID_HANDLE_TYPE') })))
+  resetConnection(reply(socket('odd', () => { throw new Error('ERR_INVALID_HANDLE_TYPE') })), new Error('late'))
   t.same(calls.splice(0), ['odd reset', 'odd destroy'])
 })

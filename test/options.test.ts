@@ -19,6 +19,11 @@ t.test('invalid options name the option and the problem', async (t) => {
     [{ charset: 'utf 8' }, /"charset": must be a charset name/],
     [{ cacheControl: 'no-store\nX: 1' }, /"cacheControl": must be a header value without control characters/],
     [{ atachment: true }, /"atachment": unknown option; known ones are attachment, basename/],
+    // names an ordinary object inherits are no options either
+    [{ toString: 'x' }, /"toString": unknown option/],
+    [{ constructor: true }, /"constructor": unknown option/],
+    [{ hasOwnProperty: 1 }, /"hasOwnProperty": unknown option/],
+    [JSON.parse('{"__proto__": {"attachment": false}}'), /"__proto__": unknown option/],
     [null, /"options": must be an object, got null/],
     [[], /"options": must be an object/]
   ]
