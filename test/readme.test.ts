@@ -1,30 +1,168 @@
+// Every code block of README.md runs here, as a user would paste it, against the built package
+// (dist/, imported as 'fastify-downloadview': a package may import itself by name). Each block is
+// named by the `<!-- snippet: NAME -->` line above it; a block without a name (other than a
+// ```text listing) or a name without a runner fails, so a new snippet cannot go untested.
+import { execFile } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
 import type { FastifyInstance } from 'fastify'
-import t from 'tap'
+import t, { type Test } from 'tap'
+import ts from 'typescript'
 
-// The README's usage snippet, run as a user would paste it (against the built package, dist/).
-t.test('the README usage snippet works', async (t) => {
-  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
-  const snippet = /## Usage\n\n```js\n([\s\S]*?)```/.exec(readme)?.[1]
-  if (snippet === undefined) throw new Error('no usage snippet in README.md')
-  t.match(snippet, /await app\.listen\(\{ port: 3000 \}\)/)
-  const dir = t.testdir({})
-  const file = join(dir, 'usage.mjs')
-  await writeFile(file, snippet.replace('await app.listen({ port: 3000 })', 'export default app').replace('{ logger: true }', ''))
+const run = promisify(execFile)
+const root = new URL('..', import.meta.url)
+const readme = await readFile(new URL('README.md', root), 'utf8')
+const pkg = JSON.parse(await readFile(new URL('package.json', root), 'utf8')) as { name: string, scripts: Record<string, string> }
+
+interface Snippet { name: string, lang: string, code: string }
+
+/** The fenced blocks of a Markdown text, each with the name given by the marker line above it. */
+function snippets (markdown: string): { named: Snippet[], unnamed: string[] } {
+  const lines = markdown.split('\n')
+  const named: Snippet[] = []
+  const unnamed: string[] = []
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\w*)$/.exec(lines[i] ?? '')
+    if (open === null) continue
+    const end = lines.indexOf('```', i + 1)
+    if (end === -1) throw new Error(`README.md line ${i + 1}: a code block is never closed`)
+    const lang = open[1] ?? ''
+    const name = /^<!-- snippet: ([\w-]+) -->$/.exec(lines[i - 1] ?? '')?.[1]
+    if (name !== undefined) named.push({ name, lang, code: lines.slice(i + 1, end).join('\n') + '\n' })
+    else if (lang !== 'text') unnamed.push(`line ${i + 1}: ${lines[i + 1] ?? ''}`)
+    i = end
+  }
+  return { named, unnamed }
+}
+
+/** Writes a snippet that ends with `await app.listen(...)` as a module exporting the app, and imports it. */
+async function appOf (t: Test, snippet: Snippet): Promise<FastifyInstance> {
+  t.match(snippet.code, /\nawait app\.listen\(\{ port: 3000 \}\)\n$/, 'ends by listening')
+  const file = join(t.testdir({}), `snippet.${snippet.lang === 'ts' ? 'ts' : 'mjs'}`)
+  await writeFile(file, snippet.code.replace('await app.listen({ port: 3000 })', 'export default app').replace('{ logger: true }', ''))
   const { default: app } = await import(pathToFileURL(file).href) as { default: FastifyInstance }
   t.teardown(() => app.close())
+  return app
+}
 
-  const hello = await app.inject('/hello.txt')
-  t.equal(hello.body, 'Hello world!\n')
-  t.equal(hello.headers['content-disposition'], 'attachment; filename="hello-world.txt"')
-  const generated = await app.inject('/generated.txt')
-  t.equal(generated.body, 'Hello world!\n')
-  t.equal(generated.headers['content-disposition'], 'inline; filename="hello-world.txt"')
-  const report = await app.inject('/reports/42')
-  t.equal(report.body, 'id,total\n1,9.99\n')
-  t.equal(report.headers['content-disposition'], 'attachment; filename="report-42.csv"')
-  t.equal(report.headers['cache-control'], 'private, no-cache')
-  t.equal((await app.inject('/reports/7')).statusCode, 404)
-})
+/** The diagnostics of strict TypeScript (the strictest settings users have) on `code`. */
+async function typeErrors (t: Test, code: string): Promise<string[]> {
+  const file = join(t.testdir({}), 'snippet.ts')
+  await writeFile(file, code)
+  const program = ts.createProgram([file], {
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    skipLibCheck: false,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    types: ['node'],
+    noEmit: true
+  })
+  return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+    const where = diagnostic.file !== undefined && diagnostic.start !== undefined
+      ? `${diagnostic.file.fileName}:${diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line + 1} `
+      : ''
+    return where + ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')
+  })
+}
+
+const runners: Record<string, (t: Test, snippet: Snippet) => Promise<void>> = {
+  async install (t, { code }) {
+    // test/package.test.ts installs the packed tarball the same way, in a fresh app
+    t.equal(code, `npm i ${pkg.name}\n`, 'installs this package by its name')
+  },
+
+  async 'quick-start' (t, snippet) {
+    const app = await appOf(t, snippet)
+    const hello = await app.inject('/hello.txt')
+    t.equal(hello.body, 'Hello world!\n')
+    t.equal(hello.headers['content-disposition'], 'attachment; filename="hello-world.txt"')
+    const generated = await app.inject('/generated.txt')
+    t.equal(generated.body, 'Hello world!\n')
+    t.equal(generated.headers['content-disposition'], 'inline; filename="hello-world.txt"')
+    const report = await app.inject('/reports/42')
+    t.equal(report.body, 'id,total\n1,9.99\n')
+    t.equal(report.headers['content-disposition'], 'attachment; filename="report-42.csv"')
+    t.equal(report.headers['cache-control'], 'private, no-cache')
+    t.equal((await app.inject('/reports/7')).statusCode, 404)
+  },
+
+  async typescript (t, snippet) {
+    t.same(await typeErrors(t, snippet.code), [], 'compiles under strict, exactOptionalPropertyTypes, skipLibCheck: false')
+    const app = await appOf(t, snippet)
+    const sales = await app.inject('/sales/2026')
+    t.equal(sales.statusCode, 200)
+    t.equal(sales.headers['content-disposition'], 'attachment; filename="sales-2026.csv"')
+    t.equal(sales.headers['content-type'], 'text/csv; charset=utf-8')
+    t.equal(sales.body, 'month,total\n2026-01,42\n2026-02,17\n')
+    t.equal((await app.inject('/sales/2030')).statusCode, 404, 'a year to come: FileNotFound')
+    t.equal((await app.inject('/sales/twenty')).statusCode, 400, 'the params schema applies')
+    const notes = await app.inject('/notes/ada')
+    t.equal(notes.headers['content-disposition'], 'inline; filename="ada.txt"')
+    t.equal(notes.body, 'Notes of ada\n')
+    const motd = await app.inject('/motd')
+    t.equal(motd.headers['content-disposition'], 'attachment; filename="motd.txt"')
+    t.equal(motd.body, 'Be kind.\n')
+  },
+
+  async 'download-file' (t, { code }) {
+    // the interface as README shows it is the exported one: each is assignable to the other
+    const errors = await typeErrors(t, [
+      "import type { FastifyRequest } from 'fastify'",
+      "import type { ByteRange, DownloadFile as Exported } from 'fastify-downloadview'",
+      code,
+      'export const toExported = (file: DownloadFile): Exported => file',
+      'export const fromExported = (file: Exported): DownloadFile => file',
+      'export type Same = [keyof DownloadFile] extends [keyof Exported] ? [keyof Exported] extends [keyof DownloadFile] ? true : never : never',
+      'export const same: Same = true'
+    ].join('\n'))
+    t.same(errors, [], 'the same interface as the exported DownloadFile')
+  },
+
+  async 'row-export' (t, snippet) {
+    const app = await appOf(t, snippet)
+    const found = await app.inject('/exports/7')
+    t.equal(found.statusCode, 200)
+    t.equal(found.headers['content-disposition'], 'attachment; filename="Sales 2026.csv"')
+    t.equal(found.headers.etag, '"v3"')
+    t.equal(found.headers['last-modified'], 'Tue, 30 Jun 2026 12:00:00 GMT')
+    t.equal(found.body, 'month,total\njune,42\n')
+    const cached = await app.inject({ url: '/exports/7', headers: { 'if-none-match': '"v3"' } })
+    t.equal(cached.statusCode, 304)
+    t.equal(cached.body, '')
+    t.equal((await app.inject('/exports/8')).statusCode, 404, 'no such row: FileNotFound from open()')
+  },
+
+  async testing (t, { code }) {
+    const file = join(t.testdir({}), 'downloads.test.mjs')
+    await writeFile(file, code)
+    // run by `node --test` as a user runs it: without tap's loaders and coverage
+    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) =>
+      key !== 'NODE_OPTIONS' && key !== 'NODE_V8_COVERAGE' && !key.startsWith('TAP') && !key.startsWith('_TAPJS')))
+    const { stdout } = await run(process.execPath, ['--test', '--test-reporter=tap', file], { env, timeout: 60_000 })
+    t.match(stdout, /^# pass 2$/m, 'both tests pass')
+    t.match(stdout, /^# fail 0$/m)
+  },
+
+  async contributing (t, { code }) {
+    const commands = code.trim().split('\n').map((line) => line.replace(/\s+#.*$/, ''))
+    t.same(commands, ['npm ci && npm run demo', 'npm ci && npm test'])
+    // test/demo.test.ts runs what `npm run demo` runs after the build; .ci/run runs `npm ci` and `npm test`
+    t.equal(pkg.scripts.demo, 'npm run build && node example/server.js')
+    const ci = await readFile(new URL('.ci/run', root), 'utf8')
+    t.match(ci, /^npm ci$/m)
+    t.match(ci, /\bnpm test\b/)
+  }
+}
+
+const { named, unnamed } = snippets(readme)
+t.same(unnamed, [], 'every code block of README.md is a named snippet (or a ```text listing)')
+t.same(named.map(({ name }) => name).sort(), Object.keys(runners).sort(), 'one runner per snippet, each snippet run once')
+for (const snippet of named) {
+  const runner = runners[snippet.name]
+  if (runner !== undefined) t.test(`README snippet "${snippet.name}"`, (t) => runner(t, snippet))
+}
