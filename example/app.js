@@ -6,17 +6,29 @@ import fastifyDownloadView, {
   ContentFile, VirtualFile, TextIteratorIO, virtualDownloadRoute
 } from 'fastify-downloadview'
 
-/** The links of the index page, in order. */
+/**
+ * The links of the index page, in order. A description is plain text; `backticks` mark a command,
+ * shown as code.
+ */
 export const examples = [
   { href: '/hello.txt', text: 'Text file', description: 'a ContentFile built from a string (reply.virtualDownload)' },
   { href: '/stringio.txt', text: 'In-memory file', description: 'a VirtualFile over a string, like Python\'s StringIO (route option)' },
   { href: '/generated.txt', text: 'Generated file', description: 'a generator yielding "Hello ", "world!", "\\n" through TextIteratorIO (route option)' },
   { href: '/export.csv', text: 'Large CSV export', description: '1,000,000 rows streamed from a generator, never held in memory (virtualDownloadRoute)' },
   { href: '/async.txt', text: 'Async generator', description: 'lines from an async generator, e.g. a database cursor (virtualDownloadRoute)' },
-  { href: '/unicode', text: 'Non-ASCII file name', description: 'saved as rapport-été-2026.csv (filename*), with an ASCII fallback for older clients' },
+  {
+    href: '/unicode',
+    text: 'Non-ASCII file name',
+    description: 'browsers save it as rapport-été-2026.csv (from filename*); `curl -OJ` saves the ASCII fallback rapport-ete-2026.csv (from filename)'
+  },
   { href: '/inline.txt', text: 'Inline file', description: 'shown in the browser instead of saved (attachment: false)' },
   { href: '/blob', text: 'Web File', description: 'a Blob/File handed straight to reply.virtualDownload' },
-  { href: '/resumable.bin', text: 'Resumable download', description: '1 MiB with an ETag and Last-Modified: answers Range and If-Range (try curl -C -)' }
+  {
+    href: '/resumable.bin',
+    text: 'Resumable download',
+    // curl refuses -C - (--continue-at) together with -J (--remote-header-name): name the file with -o
+    description: '1 MiB with an ETag and Last-Modified: answers Range and If-Range, so an interrupted download resumes with `curl -C - -o resumable.bin <this link>`'
+  }
 ]
 
 /** @returns {Generator<string>} */
@@ -66,6 +78,10 @@ export function resumableBytes () {
 const escapeHtml = (/** @type {string} */ s) =>
   s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
+/** A description as HTML: escaped, its `backticked` commands in <code>. */
+const describe = (/** @type {string} */ s) =>
+  s.split('`').map((part, i) => i % 2 === 1 ? `<code>${escapeHtml(part)}</code>` : escapeHtml(part)).join('')
+
 const indexPage = `<!doctype html>
 <html lang="en">
 <head>
@@ -78,7 +94,7 @@ const indexPage = `<!doctype html>
 <p>Each link is a download served by the plugin. Try them with <code>curl -OJ</code> too.</p>
 <ul>
 ${examples.map(({ href, text, description }) =>
-  `<li><a href="${escapeHtml(href)}">${escapeHtml(text)}</a>: ${escapeHtml(description)}</li>`).join('\n')}
+  `<li><a href="${escapeHtml(href)}">${escapeHtml(text)}</a>: ${describe(description)}</li>`).join('\n')}
 </ul>
 </body>
 </html>
@@ -105,10 +121,10 @@ export async function buildDemo (opts = {}) {
 
   // 2. The route option: the handler returns the file (a new one per request: a generator is read once)
   app.get('/stringio.txt', { virtualDownload: true }, async () =>
-    new VirtualFile('Hello world!\n', { name: 'hello-world.txt' }))
+    new VirtualFile('Hello world!\n', { name: 'hello-stringio.txt' }))
 
   app.get('/generated.txt', { virtualDownload: true }, async () =>
-    new VirtualFile(new TextIteratorIO(generateHello()), { name: 'hello-world.txt' }))
+    new VirtualFile(new TextIteratorIO(generateHello()), { name: 'hello-generated.txt' }))
 
   app.get('/inline.txt', { virtualDownload: { attachment: false } }, async () =>
     new ContentFile('This text is displayed by the browser (Content-Disposition: inline).\n', { name: 'readme.txt' }))

@@ -1,71 +1,13 @@
 // The demo (example/server.js) run as a user runs it: a child process on a free port, every link of
 // its index page downloaded with the real curl, as `curl -OJ` saves it.
 import t, { type Test } from 'tap'
-import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import type { Readable } from 'node:stream'
-import { fileURLToPath } from 'node:url'
+import { ROOT, describedAs, htmlText, resumableBytes, startDemo, withTimeout } from './demo-harness.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const STARTUP_TIMEOUT = 20_000
 const CURL_TIMEOUT = 30_000
 const SHUTDOWN_TIMEOUT = 10_000
-
-/** Rejects after `ms` (and never leaves a timer behind). */
-async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-interface Demo {
-  url: string
-  child: ChildProcessByStdio<null, Readable, Readable>
-  /** Everything the demo wrote to stdout. */
-  stdout: () => string
-  stderr: () => string
-}
-
-/** Starts `node example/server.js` on a free port and waits for the line that gives its URL. */
-async function startDemo (t: Test): Promise<Demo> {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0' }
-  // tap's loaders and coverage stay out of the demo: it runs as `node` would run it
-  for (const key of Object.keys(env)) {
-    if (key === 'NODE_OPTIONS' || key === 'NODE_V8_COVERAGE' || key.startsWith('TAP') || key.startsWith('_TAPJS')) delete env[key]
-  }
-  const child = spawn(process.execPath, ['example/server.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-20_000) })
-  const lines = createInterface({ input: child.stdout })
-  const listening = withTimeout(new Promise<string>((resolve, reject) => {
-    lines.on('line', (line) => {
-      stdout += line + '\n'
-      const match = /^fastify-downloadview demo listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line)
-      if (match?.[1] !== undefined) resolve(match[1])
-      else reject(new Error(`unexpected line on stdout: ${line}`))
-    })
-    child.once('error', reject)
-    child.once('exit', (code, signal) => reject(new Error(`the demo exited (${code ?? signal}) before listening:\n${stderr}`)))
-  }), STARTUP_TIMEOUT, 'the demo did not print its URL')
-  // never leave the child behind, even when the test stops here
-  const kill = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') }
-  process.once('exit', kill)
-  t.teardown(kill)
-  const url = await listening.catch((error: unknown) => {
-    kill()
-    throw error
-  })
-  return { url, child, stdout: () => stdout, stderr: () => stderr }
-}
 
 interface Response {
   status: number
@@ -94,17 +36,6 @@ async function curl (args: string[], cwd = ROOT): Promise<string> {
         else resolve(stdout)
       })
   })
-}
-
-/** The demo's resumable file: 1 MiB from the same linear congruential generator. */
-function resumableBytes (): Buffer {
-  const bytes = Buffer.alloc(1024 * 1024)
-  let x = 1
-  for (let i = 0; i < bytes.length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0
-    bytes[i] = x >>> 24
-  }
-  return bytes
 }
 
 const HELLO = 'Hello world!\n'
@@ -137,17 +68,17 @@ const expected: Record<string, Expected> = {
     check: hasContent(HELLO)
   },
   '/stringio.txt': {
-    file: 'hello-world.txt',
+    file: 'hello-stringio.txt',
     type: 'text/plain; charset=utf-8',
-    disposition: 'attachment; filename="hello-world.txt"',
+    disposition: 'attachment; filename="hello-stringio.txt"',
     length: 13,
     ranges: true,
     check: hasContent(HELLO)
   },
   '/generated.txt': {
-    file: 'hello-world.txt',
+    file: 'hello-generated.txt',
     type: 'text/plain; charset=utf-8',
-    disposition: 'attachment; filename="hello-world.txt"',
+    disposition: 'attachment; filename="hello-generated.txt"',
     ranges: false,
     check: hasContent(HELLO)
   },
@@ -212,10 +143,12 @@ const expected: Record<string, Expected> = {
 
 const demo = await startDemo(t)
 
+// No await between the root test's assertions until the subtests start: with a teardown (the
+// demo's), tap's root test ends once idle for a few timer ticks.
 const index = await withTimeout(fetch(demo.url + '/'), CURL_TIMEOUT, 'GET /')
+const html = await withTimeout(index.text(), CURL_TIMEOUT, 'the index page body')
 t.equal(index.status, 200, 'the index page')
 t.match(index.headers.get('content-type'), /^text\/html\b/, 'an HTML page')
-const html = await withTimeout(index.text(), CURL_TIMEOUT, 'the index page body')
 const hrefs = [...html.matchAll(/href="([^"]*)"/g)].map((match) => match[1] ?? '')
 t.same([...hrefs].sort(), Object.keys(expected).sort(), 'one link per example, each one tested here')
 
@@ -245,15 +178,29 @@ for (const href of hrefs) {
   })
 }
 
+t.test('every link with curl -OJ into one directory, one after another: each saves under its own name', async (t) => {
+  const dir = t.testdir()
+  for (const href of hrefs) {
+    // curl -J refuses to overwrite a file: a link saving under a name already taken fails here
+    await curl(['-sS', '--fail', '-OJ', new URL(href, demo.url).href], dir)
+      .then(() => t.pass(`${href} saved`), (error: unknown) => t.fail(`${href}: ${error instanceof Error ? error.message : String(error)}`))
+  }
+  const names = hrefs.map((href) => expected[href]?.file ?? `(no expectation for ${href})`)
+  t.equal(new Set(names).size, names.length, 'the expected names are distinct')
+  t.same((await readdir(dir)).sort(), [...names].sort(), 'the directory holds one file per link, each under its expected name')
+})
+
 t.test('the non-ASCII name is the real name in filename*', async (t) => {
   const { headers } = parseHeaders(await curl(['-sS', '--fail', '-I', new URL('/unicode', demo.url).href]))
   const encoded = /(?:^|;)\s*filename\*=UTF-8''([^;\s]+)/i.exec(headers['content-disposition'] ?? '')?.[1]
   t.ok(encoded, 'has filename*')
   t.equal(decodeURIComponent(encoded ?? ''), 'rapport-été-2026.csv', 'filename* decodes to the real name')
   t.match(headers['content-disposition'], /filename="[\x20-\x7e]+"/, 'the plain filename is ASCII')
+  t.match(htmlText(describedAs(html, '/unicode')), /\bcurl -OJ saves [^;]*\brapport-ete-2026\.csv\b/,
+    'the index page says curl -OJ saves the ASCII fallback')
 })
 
-t.test('/resumable.bin resumes with curl -C - and answers Range', async (t) => {
+t.test('/resumable.bin resumes with the command the index page gives, and answers Range', async (t) => {
   const url = new URL('/resumable.bin', demo.url).href
   const full = resumableBytes()
   const half = full.length / 2
@@ -266,8 +213,17 @@ t.test('/resumable.bin resumes with curl -C - and answers Range', async (t) => {
   t.equal(first.headers['content-length'], String(half), 'Content-Length of the first half')
   t.ok((await readFile(path)).equals(full.subarray(0, half)), 'the first half is saved')
 
-  const rest = parseHeaders(await curl(['-sS', '--fail', '-C', '-', '-o', 'resumable.bin', '-D', '-', url], dir))
-  t.equal(rest.status, 206, 'curl -C - asks for the rest')
+  // the page's resume command, run as written with the link in place of <this link>: curl refuses
+  // some combinations (-C - with -J), and the test fails if the page suggests one
+  const code = /<code>(curl\b[^<]*)<\/code>/.exec(describedAs(html, '/resumable.bin'))?.[1]
+  t.ok(code, 'the index page gives a curl command to resume')
+  const command = htmlText(code ?? '')
+  t.match(command, /\s-C -(\s|$)/, 'the command resumes (-C -)')
+  t.ok(command.includes('<this link>'), 'the command takes the link')
+  const [program, ...args] = command.replace('<this link>', url).trim().split(/\s+/)
+  t.equal(program, 'curl', 'a curl command')
+  const rest = parseHeaders(await curl(['-sS', '--fail', '-D', '-', ...args], dir))
+  t.equal(rest.status, 206, `${command} asks for the rest`)
   t.equal(rest.headers['content-range'], `bytes ${half}-${full.length - 1}/${full.length}`, 'Content-Range of the rest')
   t.ok((await readFile(path)).equals(full), 'the resumed file is the whole file')
 
