@@ -77,11 +77,15 @@ export function sendInMemory (download: Download, body: Buffer | string, status:
   answer(download, status, headers, body)
 }
 
-/** A response without a body (HEAD, 304, 412, 416): the file is closed, never streamed. */
-export function sendNoBody (download: Download, status: number, headers: Record<string, string>): void {
+/**
+ * A response without a body (HEAD, 304, 412, 416, an offloaded file): the file is closed, never
+ * streamed. `unsized`: no Content-Length at all (an offloaded answer: the proxy sends the length).
+ */
+export function sendNoBody (download: Download, status: number, headers: Record<string, string>, unsized = false): void {
   download.closeFile()
-  // Fastify's automatic HEAD route would overwrite Content-Length for an empty payload
-  if (download.reply.request.method === 'HEAD') answer(download, status, headers, Readable.from([]))
+  // an empty stream: Fastify would otherwise set Content-Length: 0, or, on its automatic HEAD
+  // route, overwrite the download's Content-Length
+  if (unsized || download.reply.request.method === 'HEAD') answer(download, status, headers, Readable.from([]))
   else if (download.answering()) download.reply.code(status).headers(headers).send()
 }
 

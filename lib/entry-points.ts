@@ -4,9 +4,12 @@ import type {
   RawServerDefault, RouteGenericInterface, RouteOptions
 } from 'fastify'
 import { FileNotFound, InvalidOption, NotRegistered, describe } from './errors.js'
-import { DOWNLOAD_OPTION_NAMES, resolvePlan, validateDownloadOptions, type DownloadPlan } from './options.js'
+import { toPathFile } from './files/path-file.js'
+import type { Offloader } from './offload.js'
+import { DOWNLOAD_OPTION_NAMES, resolvePlan, validateDownloadOptions, validateOptions } from './options.js'
+import { PATH_DOWNLOAD_OPTIONS, resolvePathPlan } from './path-options.js'
 import { serve } from './serve.js'
-import type { DownloadFile, DownloadOptions } from './types.js'
+import type { DownloadFile, DownloadOptions, FastifyDownloadViewOptions } from './types.js'
 
 /** What getFile (or a virtualDownload route's handler) may return. */
 export type Downloadable = DownloadFile | Blob
@@ -44,38 +47,84 @@ export function virtualDownloadDecorator (defaults: DownloadOptions) {
   }
 }
 
-// ---- 2. the route option ---------------------------------------------------------------------
+// ---- 2. the route options (virtualDownload, and pathDownload) ----------------------------------
 
-const kGetFile = Symbol('fastify-downloadview.getFile')
-type MarkedHandler = RouteOptions['handler'] & { [kGetFile]?: GetFile }
+export const kGetFile = Symbol('fastify-downloadview.getFile')
+export type MarkedHandler = RouteOptions['handler'] & { [kGetFile]?: GetFile }
+/** Serves what a route's handler returned (a file, a path). */
+type Deliver = (reply: FastifyReply, value: unknown) => FastifyReply
 
-/** The onRoute hook: a route with `virtualDownload` gets its handler (getFile) wrapped in the core. */
-export function virtualDownloadRouteHook (defaults: DownloadOptions) {
+/** A route's download option: undefined when off, the options (or {} for true) when on. */
+function routeOption (routeOptions: RouteOptions, name: 'virtualDownload' | 'pathDownload', kind: string): object | undefined {
+  const option: unknown = routeOptions[name]
+  if (option === undefined || option === false) return undefined
+  if (option === true) return {}
+  if (option === null || typeof option !== 'object') {
+    throw new InvalidOption(name, `must be true, false or ${kind}, got ${describe(option)} (route ${routeOptions.url})`)
+  }
+  return option
+}
+
+/**
+ * The onRoute hook: a route with `virtualDownload` gets its handler (getFile) wrapped in the core,
+ * one with `pathDownload` its handler (getPath) too, the path made a PathFile. Plans are made here,
+ * once per route.
+ */
+export function downloadRouteHook (defaults: FastifyDownloadViewOptions, offload: Offloader | undefined) {
   return function onRoute (routeOptions: RouteOptions): void {
-    const option = routeOptions.virtualDownload
-    if (option === undefined || option === false) return
-    if (option !== true && (option === null || typeof option !== 'object')) {
-      throw new InvalidOption('virtualDownload', `must be true, false or DownloadOptions, got ${describe(option)} (route ${routeOptions.url})`)
+    const virtual = routeOption(routeOptions, 'virtualDownload', 'DownloadOptions')
+    const path = routeOption(routeOptions, 'pathDownload', 'PathDownloadOptions')
+    if (virtual === undefined && path === undefined) return
+    if (virtual !== undefined && path !== undefined) {
+      throw new InvalidOption('pathDownload', `cannot be on the same route as virtualDownload (route ${routeOptions.url})`)
     }
-    const plan = resolvePlan(defaults, option === true ? {} : validateDownloadOptions(option, 'virtualDownload.'))
     const handler = routeOptions.handler as MarkedHandler
-    routeOptions.handler = downloadHandler(handler[kGetFile] ?? handler as unknown as GetFile, plan)
+    const get = handler[kGetFile] ?? handler as unknown as GetFile
+    if (virtual !== undefined) {
+      const plan = resolvePlan(defaults, validateDownloadOptions(virtual, 'virtualDownload.'))
+      routeOptions.handler = downloadHandler(get, (reply, file) => serve(reply, file, plan))
+    } else {
+      const plans = resolvePathPlan(defaults, validateOptions(path, PATH_DOWNLOAD_OPTIONS, 'pathDownload.'), offload)
+      routeOptions.handler = downloadHandler(get, (reply, value) => serve(reply, toPathFile(value, plans.path), plans.plan))
+    }
   }
 }
 
-function downloadHandler (getFile: GetFile, plan: DownloadPlan) {
+function downloadHandler (get: GetFile, deliver: Deliver) {
   return function handler (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-    const file = getFile.call(this, request, reply)
-    if (file instanceof Promise) return file.then((file) => deliver(reply, file, plan))
-    return deliver(reply, file, plan)
+    const value = get.call(this, request, reply)
+    if (value instanceof Promise) return value.then((value) => answer(reply, value, deliver))
+    return answer(reply, value, deliver)
   }
 }
 
-function deliver (reply: FastifyReply, file: GetFileResult, plan: DownloadPlan): FastifyReply {
-  // getFile answered on its own (reply.send, reply.redirect...)
-  if (file === reply || reply.sent) return reply
-  if (file === null || file === undefined) throw new FileNotFound()
-  return serve(reply, file, plan)
+function answer (reply: FastifyReply, value: unknown, deliver: Deliver): FastifyReply {
+  // the handler answered on its own (reply.send, reply.redirect...)
+  if (value === reply || reply.sent) return reply
+  if (value === null || value === undefined) throw new FileNotFound()
+  return deliver(reply, value)
+}
+
+/**
+ * The RouteOptions of a route factory: `method` GET by default, the getter (getFile, getPath)
+ * marked on a handler that throws NotRegistered until the plugin's onRoute hook replaces it, and
+ * the download options, split from the route's own, under `option`.
+ */
+export function factoryRoute (options: unknown, getter: 'getFile' | 'getPath', option: 'virtualDownload' | 'pathDownload', names: readonly string[]): Record<string, unknown> {
+  if (options === null || typeof options !== 'object') throw new InvalidOption('options', `must be an object, got ${describe(options)}`)
+  const { [getter]: get, ...rest } = options as Record<string, unknown>
+  if (typeof get !== 'function') throw new InvalidOption(getter, `must be a function, got ${describe(get)}`)
+  const downloadOptions: Record<string, unknown> = {}
+  const route: Record<string, unknown> = { method: 'GET' }
+  for (const [key, value] of Object.entries(rest)) {
+    if (names.includes(key)) downloadOptions[key] = value
+    else route[key] = value
+  }
+  const handler: MarkedHandler = function notRegistered () {
+    throw new NotRegistered()
+  }
+  handler[kGetFile] = get as GetFile
+  return { ...route, handler, [option]: downloadOptions }
 }
 
 // ---- 3. the route factory --------------------------------------------------------------------
@@ -112,18 +161,8 @@ export function virtualDownloadRoute<
 > (
   options: VirtualDownloadRouteOptions<RouteGeneric, RawServer, RawRequest, RawReply, ContextConfig, SchemaCompiler, TypeProvider, Logger>
 ): RouteOptions<RawServer, RawRequest, RawReply, RouteGeneric, ContextConfig, SchemaCompiler, TypeProvider, Logger> {
-  if (options === null || typeof options !== 'object') throw new InvalidOption('options', `must be an object, got ${describe(options)}`)
-  const { getFile, ...rest } = options
-  if (typeof getFile !== 'function') throw new InvalidOption('getFile', `must be a function, got ${describe(getFile)}`)
-  const downloadOptions: Record<string, unknown> = {}
-  const route: Record<string, unknown> = { method: 'GET' }
-  for (const [key, value] of Object.entries(rest)) {
-    if ((DOWNLOAD_OPTION_NAMES as readonly string[]).includes(key)) downloadOptions[key] = value
-    else route[key] = value
-  }
-  const handler: MarkedHandler = function notRegistered () {
-    throw new NotRegistered()
-  }
-  handler[kGetFile] = getFile as unknown as GetFile
-  return { ...route, handler, virtualDownload: validateDownloadOptions(downloadOptions) } as unknown as RouteOptions<RawServer, RawRequest, RawReply, RouteGeneric, ContextConfig, SchemaCompiler, TypeProvider, Logger>
+  const route = factoryRoute(options, 'getFile', 'virtualDownload', DOWNLOAD_OPTION_NAMES)
+  // checked now, so a mistake fails where the factory is called
+  route.virtualDownload = validateDownloadOptions(route.virtualDownload)
+  return route as unknown as RouteOptions<RawServer, RawRequest, RawReply, RouteGeneric, ContextConfig, SchemaCompiler, TypeProvider, Logger>
 }

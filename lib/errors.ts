@@ -6,6 +6,17 @@ import createError from '@fastify/error'
 export const FileNotFound = createError<'FST_DOWNLOADVIEW_FILE_NOT_FOUND', 404, []>(
   'FST_DOWNLOADVIEW_FILE_NOT_FOUND', 'File not found', 404)
 
+/**
+ * A path download refused: a `..` segment, or a dotfile under `dotfiles: 'deny'`: answers 403. The
+ * message never holds the path.
+ */
+export const Forbidden = createError<'FST_DOWNLOADVIEW_FORBIDDEN', 403, []>(
+  'FST_DOWNLOADVIEW_FORBIDDEN', 'Forbidden', 403)
+
+/** A path download got something that is not a path it can use (not a string; relative without root). */
+export const InvalidPath = createError<'FST_DOWNLOADVIEW_INVALID_PATH', 500, [problem: string]>(
+  'FST_DOWNLOADVIEW_INVALID_PATH', 'Invalid path: %s', 500, TypeError)
+
 /** A DownloadOptions value (plugin, route or decorator) is wrong; thrown at definition time. */
 export const InvalidOption = createError<'FST_DOWNLOADVIEW_INVALID_OPTION', 500, [name: string, problem: string]>(
   'FST_DOWNLOADVIEW_INVALID_OPTION', 'Invalid option "%s": %s', 500, TypeError)

@@ -2,6 +2,9 @@ import { InvalidFileField } from './errors.js'
 import { toEntityTag } from './http/field-values.js'
 import type { DownloadFile } from './types.js'
 
+/** Where a file holds the redirect headers of a reverse-proxy offload (set by PathFile.open()). */
+export const kOffload = Symbol('fastify-downloadview.offload')
+
 /** A file's fields, read once after open() and checked, so every later stage can trust them. */
 export interface FileMetadata {
   readonly name: string | undefined
@@ -13,6 +16,8 @@ export interface FileMetadata {
   readonly charset: string | undefined
   /** The file can serve a slice and its size is known. */
   readonly ranges: boolean
+  /** The internal-redirect headers of a file the reverse proxy sends (offload). */
+  readonly offload: Record<string, string> | undefined
 }
 
 export function readMetadata (file: DownloadFile): FileMetadata {
@@ -36,6 +41,7 @@ export function readMetadata (file: DownloadFile): FileMetadata {
     etag: entityTag,
     contentType,
     charset,
-    ranges: file.acceptsRanges === true && size !== undefined
+    ranges: file.acceptsRanges === true && size !== undefined,
+    offload: (file as { [kOffload]?: Record<string, string> })[kOffload]
   }
 }

@@ -29,36 +29,54 @@ export interface HeaderCacheEntry {
 
 export const DOWNLOAD_OPTION_NAMES = ['attachment', 'basename', 'mimetype', 'charset', 'cacheControl', 'acceptRanges'] as const
 
-// without a prototype: "toString" or "constructor" is an unknown option, not a function to call
-const CHECKS = Object.setPrototypeOf({
+export const DOWNLOAD_CHECKS = {
   attachment: boolean,
   basename: string((value) => value !== '', 'a non-empty file name'),
   mimetype: string(isMediaType, 'a media type such as "text/csv"'),
   charset: string(isToken, 'a charset name such as "utf-8"'),
   cacheControl: string(isFieldValue, 'a header value without control characters'),
   acceptRanges: boolean
-} satisfies Record<keyof DownloadOptions, Check>, null) as Partial<Record<string, Check>>
+} satisfies Record<keyof DownloadOptions, Check>
+
+/** The checks of one family of options, by name (a table without a prototype), and their names. */
+export interface OptionSet {
+  readonly checks: Partial<Record<string, Check>>
+  readonly names: readonly string[]
+}
+
+/** An option set from a table of checks; the table loses its prototype ("toString" is no option). */
+export function optionSet (checks: Record<string, Check>): OptionSet {
+  return { checks: Object.setPrototypeOf({ ...checks }, null) as Partial<Record<string, Check>>, names: Object.keys(checks) }
+}
+
+export const DOWNLOAD_OPTIONS = optionSet(DOWNLOAD_CHECKS)
 
 /**
- * Checks DownloadOptions where they are given (registration, route definition), so a mistake fails
- * there with the option's name, never at request time. `prefix` names where they come from.
+ * Checks options where they are given (registration, route definition), so a mistake fails there
+ * with the option's name, never at request time. `prefix` names where they come from; `ignore`
+ * lists keys that belong to someone else (Fastify's register options, a route's own options).
  */
-export function validateDownloadOptions (value: unknown, prefix = '', ignore: readonly string[] = []): DownloadOptions {
+export function validateOptions<T extends object> (value: unknown, set: OptionSet, prefix = '', ignore: readonly string[] = []): T {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidOption(prefix === '' ? 'options' : prefix.slice(0, -1), `must be an object, got ${describe(value)}`)
   }
-  const options: DownloadOptions = {}
+  const options: Record<string, unknown> = {}
   for (const [key, option] of Object.entries(value)) {
     if (option === undefined || ignore.includes(key)) continue
-    const check = CHECKS[key]
+    const check = set.checks[key]
     if (check === undefined) {
-      throw new InvalidOption(prefix + key, `unknown option; known ones are ${DOWNLOAD_OPTION_NAMES.join(', ')}`)
+      throw new InvalidOption(prefix + key, `unknown option; known ones are ${set.names.join(', ')}`)
     }
     const problem = check(option)
     if (problem !== undefined) throw new InvalidOption(prefix + key, problem)
-    Object.assign(options, { [key]: option })
+    options[key] = option
   }
-  return options
+  return options as T
+}
+
+/** DownloadOptions, checked. */
+export function validateDownloadOptions (value: unknown, prefix = '', ignore: readonly string[] = []): DownloadOptions {
+  return validateOptions<DownloadOptions>(value, DOWNLOAD_OPTIONS, prefix, ignore)
 }
 
 /** Route (or call) options over the plugin's defaults, resolved once. */

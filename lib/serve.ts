@@ -38,7 +38,7 @@ function respond (download: Download, file: DownloadFile, plan: DownloadPlan): v
 
 function send (download: Download, file: DownloadFile, meta: FileMetadata, decision: Decision, plan: DownloadPlan): void {
   const headers = responseHeaders(plan, meta, decision)
-  if (!decision.body) return sendNoBody(download, decision.status, headers)
+  if (!decision.body) return sendNoBody(download, decision.status, headers, decision.offload)
   const { range } = decision
   download.start()
   const body = toBody(file.stream(range))

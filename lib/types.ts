@@ -59,3 +59,58 @@ export interface DownloadOptions {
   /** Honour Range when the file can serve a slice and its size is known (default true). */
   acceptRanges?: boolean | undefined
 }
+
+/** How on-disk files are found and validated: with DownloadOptions, a path download's options. */
+export interface PathOptions {
+  /** The directory paths are relative to, and confined to (by real path: no symlink out of it). */
+  root?: string | undefined
+  /** Paths with a segment starting with a dot: 'ignore' (404, the default), 'deny' (403) or 'allow'. */
+  dotfiles?: 'allow' | 'deny' | 'ignore' | undefined
+  /** Send @fastify/send's weak ETag (W/"size-mtime"); default true. */
+  etag?: boolean | undefined
+  /** Send Last-Modified from the file's mtime; default true. */
+  lastModified?: boolean | undefined
+  /** `Cache-Control: public, max-age=SECONDS` when `cacheControl` is not given: milliseconds, or a string such as '1d'. */
+  maxAge?: number | string | undefined
+  /** Adds `immutable` to the Cache-Control made from maxAge. */
+  immutable?: boolean | undefined
+}
+
+/** The options of reply.pathDownload(), the pathDownload route option and pathDownloadRoute(). */
+export interface PathDownloadOptions extends DownloadOptions, PathOptions {
+  /** false: serve the file from the app even when the plugin's offload rules match it. */
+  offload?: boolean | undefined
+}
+
+/** One offload rule: files under `source` (a file-system directory) are handed to the proxy at `destination`. */
+export interface OffloadRule {
+  /** An absolute file-system path; matches the resolved file path on path-segment boundaries. */
+  source: string
+  /** nginx: a URI prefix of an `internal` location; apache, lighttpd: a file-system path. */
+  destination: string
+}
+
+/** nginx's X-Accel-* response headers, sent with every X-Accel-Redirect. */
+export interface NginxOffloadOptions {
+  /** X-Accel-Limit-Rate, bytes per second. */
+  limitRate?: number | undefined
+  /** X-Accel-Buffering: yes / no. */
+  buffering?: boolean | undefined
+  /** X-Accel-Expires, seconds, or 'off'. */
+  expires?: number | 'off' | undefined
+  /** X-Accel-Charset. */
+  charset?: string | undefined
+}
+
+/** Reverse-proxy offload: matching on-disk files are answered with an internal redirect, the proxy sends them. */
+export interface OffloadOptions {
+  server: 'nginx' | 'apache' | 'lighttpd'
+  /** Tried in order, the first match wins. */
+  rules: readonly OffloadRule[]
+  nginx?: NginxOffloadOptions | undefined
+}
+
+/** The plugin's options: defaults for every download, path options for path downloads, and offload. */
+export interface FastifyDownloadViewOptions extends DownloadOptions, PathOptions {
+  offload?: OffloadOptions | undefined
+}

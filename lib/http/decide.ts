@@ -9,6 +9,8 @@ export interface Decision {
   readonly status: 200 | 206 | 304 | 412 | 416
   readonly range?: ByteRange
   readonly body: boolean
+  /** The reverse proxy sends the file: an empty answer with its redirect headers. */
+  readonly offload?: true
 }
 
 type MaybePromise<T> = T | Promise<T>
@@ -23,6 +25,7 @@ const FULL_HEAD: Decision = Object.freeze({ status: 200, body: false })
 const NOT_MODIFIED: Decision = Object.freeze({ status: 304, body: false })
 const PRECONDITION_FAILED: Decision = Object.freeze({ status: 412, body: false })
 const UNSATISFIABLE: Decision = Object.freeze({ status: 416, body: false })
+const OFFLOADED: Decision = Object.freeze({ status: 200, body: false, offload: true })
 
 /**
  * The decision for one request (RFC 9110 §13.2.2 order): preconditions (412), then If-None-Match /
@@ -31,6 +34,8 @@ const UNSATISFIABLE: Decision = Object.freeze({ status: 416, body: false })
  * Synchronous unless the file's wasModifiedSince answers with a promise.
  */
 export function decide (request: FastifyRequest, meta: FileMetadata, file: DownloadFile, acceptRanges: boolean): MaybePromise<Decision> {
+  // an offloaded file: the proxy answers Range, conditionals and HEAD, with its own validators
+  if (meta.offload !== undefined) return OFFLOADED
   const { headers, method } = request
   const get = method === 'GET'
   const full = get || method !== 'HEAD' ? FULL : FULL_HEAD

@@ -50,6 +50,14 @@ export function responseHeaders (plan: DownloadPlan, meta: FileMetadata, decisio
   const headers: Record<string, string> = {}
   const { status } = decision
   if (status === 412) return headers
+  if (decision.offload === true) {
+    // no ETag, Last-Modified or Content-Length: those are the proxy's, from the file it sends
+    const [type, disposition] = typeAndDisposition(plan, meta)
+    headers['content-type'] = type
+    headers['content-disposition'] = disposition
+    if (plan.cacheControl !== undefined) headers['cache-control'] = plan.cacheControl
+    return Object.assign(headers, meta.offload)
+  }
   if (status === 416) {
     headers['content-range'] = `bytes */${meta.size as number}`
     headers['accept-ranges'] = 'bytes'

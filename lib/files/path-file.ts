@@ -1,0 +1,74 @@
+// An on-disk file as one more DownloadFile. @fastify/send resolves the path, confines it to root,
+// applies the dotfiles rule and supplies the stat and its ETag; the pipeline decides conditionals,
+// ranges and HEAD like for every file, and stream() reads only the bytes it is asked for.
+import { createReadStream } from 'node:fs'
+import { realpath } from 'node:fs/promises'
+import { isAbsolute, sep } from 'node:path'
+import type { Readable } from 'node:stream'
+import send from '@fastify/send'
+import { FileNotFound, Forbidden, InvalidPath, describe } from '../errors.js'
+import { kOffload } from '../metadata.js'
+import type { PathPlan } from '../path-options.js'
+import type { ByteRange, DownloadFile } from '../types.js'
+
+// send reads only `method` and `headers`: a HEAD without conditions makes it stat, and open nothing
+const STAT_ONLY = { method: 'HEAD', headers: {} } as unknown as Readable
+
+/** `inner` is `outer` or lies under it (both real, absolute paths). */
+const inside = (inner: string, outer: string): boolean =>
+  inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep)
+
+export class PathFile implements DownloadFile {
+  name: string | undefined
+  size: number | undefined
+  modifiedTime: Date | undefined
+  etag: string | undefined
+  readonly acceptsRanges = true;
+  [kOffload]: Record<string, string> | undefined
+  readonly #path: string
+  readonly #plan: PathPlan
+  /** The real path, checked; what stream() reads. */
+  #real = ''
+
+  /** `path` is a file-system path, never URL-decoded: with root, relative to it; without, absolute. */
+  constructor (path: string, plan: PathPlan) {
+    this.#path = path
+    this.#plan = plan
+    // the last segment of the path as given (the pipeline's names take the part after the last / or \)
+    this.name = path
+  }
+
+  async open (): Promise<void> {
+    const path = this.#path
+    const { root } = this.#plan
+    if (root === undefined && !isAbsolute(path)) throw new InvalidPath('without the root option, a path must be absolute')
+    // a directory is no file to download (and send would answer it with a redirect or an index)
+    if (path === '' || path.endsWith('/')) throw new FileNotFound()
+    // send percent-decodes what it is handed; a path is never decoded again, so its % go escaped
+    const result = await send(STAT_ONLY, path.replaceAll('%', '%25'), this.#plan.send)
+    if (result.type !== 'file') {
+      // 403: a `..` segment, a dotfile under 'deny'; anything else (missing, malformed, a directory): 404
+      throw result.statusCode === 403 ? new Forbidden() : new FileNotFound()
+    }
+    const { stat, path: resolved } = result.metadata
+    if (!stat.isFile()) throw new FileNotFound()
+    const real = await realpath(resolved).catch(() => undefined)
+    // send confines the path as written; a symlink may still lead out of root: its real path may not
+    if (real === undefined || (root !== undefined && !inside(real, await realpath(root)))) throw new FileNotFound()
+    this.#real = real
+    this.size = stat.size
+    if (this.#plan.lastModified) this.modifiedTime = stat.mtime
+    if (this.#plan.etag) this.etag = result.headers.ETag
+    this[kOffload] = this.#plan.offload?.(resolved)
+  }
+
+  stream (range?: ByteRange): Readable {
+    return createReadStream(this.#real, range)
+  }
+}
+
+/** What a pathDownload handler, getPath or reply.pathDownload() was given, as a PathFile. */
+export function toPathFile (path: unknown, plan: PathPlan): PathFile {
+  if (typeof path !== 'string') throw new InvalidPath(`expected a file-system path (a string), got ${describe(path)}`)
+  return new PathFile(path, plan)
+}
