@@ -3,9 +3,10 @@
 // named by the `<!-- snippet: NAME -->` line above it; a block without a name (other than a
 // ```text listing) or a name without a runner fails, so a new snippet cannot go untested.
 import { execFile } from 'node:child_process'
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
@@ -37,10 +38,43 @@ function snippets (markdown: string): { named: Snippet[], unnamed: string[] } {
   return { named, unnamed }
 }
 
-/** Writes a snippet that ends with `await app.listen(...)` as a module exporting the app, and imports it. */
-async function appOf (t: Test, snippet: Snippet): Promise<FastifyInstance> {
+/** The files the on-disk snippets serve, next to them. */
+const diskFiles: Tree = {
+  files: {
+    sub: { 'b.csv': 'a,b\n1,2\n' },
+    '.env': 'SECRET=1\n',
+    invoices: { '7.pdf': '%PDF-1.7 invoice 7\n' },
+    legal: { 'terms-2026.txt': 'Terms of use\n' }
+  }
+}
+
+type Tree = { [name: string]: string | Tree }
+
+async function writeTree (dir: string, tree: Tree): Promise<void> {
+  for (const [name, entry] of Object.entries(tree)) {
+    if (typeof entry === 'string') await writeFile(join(dir, name), entry)
+    else {
+      await mkdir(join(dir, name))
+      await writeTree(join(dir, name), entry)
+    }
+  }
+}
+
+/**
+ * Writes a snippet that ends with `await app.listen(...)` as a module exporting the app, next to
+ * `files`, and imports it. The folder is an app of its own outside the repository (the package and
+ * fastify linked in its node_modules, as installed): tap's fixtures live under `.tap/`, a dot
+ * folder that an absolute path download would refuse.
+ */
+async function appOf (t: Test, snippet: Snippet, files: Tree = {}): Promise<FastifyInstance> {
   t.match(snippet.code, /\nawait app\.listen\(\{ port: 3000 \}\)\n$/, 'ends by listening')
-  const file = join(t.testdir({}), `snippet.${snippet.lang === 'ts' ? 'ts' : 'mjs'}`)
+  const dir = await mkdtemp(join(tmpdir(), 'fdv-readme-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  await writeTree(dir, { ...files, 'package.json': '{ "type": "module" }\n' })
+  await mkdir(join(dir, 'node_modules'))
+  await symlink(fileURLToPath(root), join(dir, 'node_modules', pkg.name))
+  await symlink(fileURLToPath(new URL('node_modules/fastify', root)), join(dir, 'node_modules', 'fastify'))
+  const file = join(dir, `snippet.${snippet.lang === 'ts' ? 'ts' : 'mjs'}`)
   await writeFile(file, snippet.code.replace('await app.listen({ port: 3000 })', 'export default app').replace('{ logger: true }', ''))
   const { default: app } = await import(pathToFileURL(file).href) as { default: FastifyInstance }
   t.teardown(() => app.close())
@@ -135,6 +169,46 @@ const runners: Record<string, (t: Test, snippet: Snippet) => Promise<void>> = {
     t.equal(cached.statusCode, 304)
     t.equal(cached.body, '')
     t.equal((await app.inject('/exports/8')).statusCode, 404, 'no such row: FileNotFound from open()')
+  },
+
+  async 'path-download' (t, snippet) {
+    const app = await appOf(t, snippet, diskFiles)
+    const file = await app.inject('/files/sub/b.csv')
+    t.equal(file.statusCode, 200)
+    t.equal(file.body, 'a,b\n1,2\n')
+    t.equal(file.headers['content-disposition'], 'attachment; filename="b.csv"')
+    t.equal(file.headers['content-type'], 'text/csv; charset=utf-8')
+    t.equal(file.headers['cache-control'], 'public, max-age=3600', 'maxAge from the plugin defaults')
+    t.match(file.headers.etag, /^W\/"/)
+    t.equal((await app.inject('/files/.env')).statusCode, 404, 'a dotfile')
+    t.equal((await app.inject('/files/..%2Fsnippet.mjs')).statusCode, 403, 'a .. segment')
+    t.equal((await app.inject('/files/nope.txt')).statusCode, 404)
+    const invoice = await app.inject('/invoices/7')
+    t.equal(invoice.headers['content-disposition'], 'inline; filename="7.pdf"')
+    t.equal(invoice.headers['content-type'], 'application/pdf')
+    t.equal(invoice.body, '%PDF-1.7 invoice 7\n')
+    t.equal((await app.inject('/invoices/8')).statusCode, 404)
+    const terms = await app.inject({ url: '/terms', headers: { range: 'bytes=0-4' } })
+    t.equal(terms.statusCode, 206)
+    t.equal(terms.headers['content-disposition'], 'attachment; filename="terms.txt"')
+    t.equal(terms.body, 'Terms')
+  },
+
+  async offload (t, snippet) {
+    const app = await appOf(t, snippet, diskFiles)
+    const offloaded = await app.inject('/files/sub/b.csv')
+    t.equal(offloaded.statusCode, 200)
+    t.equal(offloaded.headers['x-accel-redirect'], '/protected-files/sub/b.csv')
+    t.equal(offloaded.headers['x-accel-limit-rate'], '1048576')
+    t.equal(offloaded.headers['content-disposition'], 'attachment; filename="b.csv"')
+    t.equal(offloaded.body, '', 'the proxy sends the bytes')
+    t.equal(offloaded.headers['content-length'], undefined)
+    const direct = await app.inject('/files-direct/sub/b.csv')
+    t.equal(direct.headers['x-accel-redirect'], undefined)
+    t.equal(direct.body, 'a,b\n1,2\n', 'offload: false: the app sends the bytes')
+    const refused = await app.inject('/files/.env')
+    t.equal(refused.statusCode, 404)
+    t.equal(refused.headers['x-accel-redirect'], undefined, 'a refused file never gets the header')
   },
 
   async testing (t, { code }) {
