@@ -34,9 +34,10 @@ app.register(fastifyDownloadView).after(() => {
 app.inject('/hello').then((response) => console.log(JSON.stringify([response.body, response.headers['content-disposition']])))
 `
 
-const TS = `import Fastify from 'fastify'
+const TS = `import type { Http2Server } from 'node:http2'
+import Fastify, { type FastifyRequest } from 'fastify'
 import pino from 'pino'
-import fastifyDownloadView, { ContentFile, FileNotFound, TextIteratorIO, VirtualFile, contentDisposition, virtualDownloadRoute } from 'fastify-downloadview'
+import fastifyDownloadView, { ContentFile, FileNotFound, TextIteratorIO, VirtualFile, contentDisposition, pathDownloadRoute, virtualDownloadRoute } from 'fastify-downloadview'
 
 const maybeName: string | undefined = process.env.NAME
 // optional fields and options take undefined as well (exactOptionalPropertyTypes)
@@ -60,6 +61,15 @@ h2.get('/d', (request, reply) => reply.virtualDownload(new ContentFile('x')))
 const logged = Fastify({ loggerInstance: pino({ level: 'warn' }) })
 await logged.register(fastifyDownloadView)
 logged.route(virtualDownloadRoute({ url: '/r', getFile: () => new ContentFile('x') }))
+
+// on-disk files and offload, with options that may be undefined
+const root: string | undefined = process.env.ROOT
+await app.register(fastifyDownloadView, { root, maxAge: undefined, offload: { server: 'nginx', rules: [{ source: '/srv', destination: '/x' }], nginx: { limitRate: undefined } } })
+app.get('/disk', (request, reply) => reply.pathDownload('/srv/a.txt', { root, offload: undefined }))
+app.get<{ Params: { name: string } }>('/disk/:name', { pathDownload: { root: '/srv', dotfiles: undefined } }, async (request) => request.params.name)
+// on a server other than the default, the route generic comes from an annotated request
+h2.route(pathDownloadRoute({ url: '/disk/:name', root: '/srv', getPath: (request: FastifyRequest<{ Params: { name: string } }, Http2Server>) => request.params.name }))
+logged.route(pathDownloadRoute({ url: '/disk', getPath: () => null }))
 `
 
 t.test('npm pack installs and runs in ESM, CommonJS and strict TypeScript consumers', async (t) => {
