@@ -1,10 +1,15 @@
 // The fastify-downloadview demo: one route per example, and an index page that links to them all.
-// Run it with `npm run demo` (or `node example/server.js` after `npm run build`).
+// Run it with `npm run demo` (or `node example/server.js` after `npm run build`); behind nginx, see
+// example/nginx.conf.
 import { createHash } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import fastifyDownloadView, {
-  ContentFile, VirtualFile, TextIteratorIO, virtualDownloadRoute
+  ContentFile, VirtualFile, TextIteratorIO, virtualDownloadRoute, pathDownloadRoute
 } from 'fastify-downloadview'
+
+/** The directory of the on-disk files the /disk/ links serve (and nginx, when offloaded). */
+export const FILES = fileURLToPath(new URL('./files', import.meta.url))
 
 /**
  * The links of the index page, in order. A description is plain text; `backticks` mark a command,
@@ -28,6 +33,16 @@ export const examples = [
     text: 'Resumable download',
     // curl refuses -C - (--continue-at) together with -J (--remote-header-name): name the file with -o
     description: '1 MiB with an ETag and Last-Modified: answers Range and If-Range, so an interrupted download resumes with `curl -C - -o resumable.bin <this link>`'
+  },
+  {
+    href: '/disk/notes.txt',
+    text: 'File on disk',
+    description: 'example/files/notes.txt (pathDownloadRoute: confined to example/files); started with `OFFLOAD=nginx` behind example/nginx.conf, the demo answers with X-Accel-Redirect and nginx sends the bytes'
+  },
+  {
+    href: '/disk/d%C3%A9penses-2026.csv',
+    text: 'Non-ASCII file on disk',
+    description: 'example/files/dépenses-2026.csv: browsers save it as dépenses-2026.csv, `curl -OJ` as depenses-2026.csv; offloaded to nginx like the one above'
   }
 ]
 
@@ -103,11 +118,12 @@ ${examples.map(({ href, text, description }) =>
 /**
  * Builds the demo app (not listening).
  * @param {import('fastify').FastifyServerOptions} [opts] Fastify's options, e.g. { logger: true }
+ * @param {import('fastify-downloadview').FastifyDownloadViewOptions} [pluginOptions] the plugin's, e.g. { offload }
  * @returns {Promise<import('fastify').FastifyInstance>}
  */
-export async function buildDemo (opts = {}) {
+export async function buildDemo (opts = {}, pluginOptions = {}) {
   const app = Fastify(opts)
-  await app.register(fastifyDownloadView)
+  await app.register(fastifyDownloadView, pluginOptions)
 
   app.get('/', (request, reply) => reply.type('text/html; charset=utf-8').send(indexPage))
 
@@ -154,6 +170,15 @@ export async function buildDemo (opts = {}) {
     url: '/resumable.bin',
     cacheControl: 'public, max-age=3600',
     getFile: async () => new ContentFile(bytes, { name: 'resumable.bin', etag, modifiedTime })
+  }))
+
+  // 4. Files on disk: getPath returns a path relative to root (send confines it there: no `..`, no
+  // dotfile, no symlink out of it). With the plugin's offload option (see server.js), the answer is an
+  // empty 200 with X-Accel-Redirect and nginx sends the file; without it, the app does.
+  app.route(pathDownloadRoute({
+    url: '/disk/:name',
+    root: FILES,
+    getPath: (/** @type {import('fastify').FastifyRequest<{ Params: { name: string } }>} */ request) => request.params.name
   }))
 
   return app

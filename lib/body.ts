@@ -84,7 +84,9 @@ export function sendInMemory (download: Download, body: Buffer | string, status:
 export function sendNoBody (download: Download, status: number, headers: Record<string, string>, unsized = false): void {
   download.closeFile()
   // an empty stream: Fastify would otherwise set Content-Length: 0, or, on its automatic HEAD
-  // route, overwrite the download's Content-Length
+  // route, overwrite the download's Content-Length. Unsized, Node is told so (removing the header
+  // is how): it frames the empty body as chunked instead of adding `Content-Length: 0` itself
+  if (unsized) download.reply.raw.removeHeader('content-length')
   if (unsized || download.reply.request.method === 'HEAD') answer(download, status, headers, Readable.from([]))
   else if (download.answering()) download.reply.code(status).headers(headers).send()
 }

@@ -4,14 +4,17 @@
 // bytes it saved; the inline file is shown as a page.
 import t, { type Test } from 'tap'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { chromium, type Download } from 'playwright-core'
-import { resumableBytes, startDemo, withTimeout } from './demo-harness.js'
+import { ROOT, resumableBytes, startDemo, withTimeout } from './demo-harness.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 /** The bound of every wait on the browser: launch, navigation, click, download, close. */
 const TIMEOUT = 30_000
 
 const HELLO = 'Hello world!\n'
+/** The demo's on-disk files. */
+const FILES = join(ROOT, 'example', 'files')
 
 /** The export's content, built as the demo's generator builds it. */
 function exportCsv (rows: number): string {
@@ -38,7 +41,10 @@ const expected: Record<string, Expected> = {
   '/inline.txt': { shown: 'This text is displayed by the browser (Content-Disposition: inline).\n' },
   // application/json, a type Chromium would display, but sent as an attachment: Chromium saves it
   '/blob': { download: 'data.json', content: '{"hello":"world"}\n' },
-  '/resumable.bin': { download: 'resumable.bin', content: resumableBytes() }
+  '/resumable.bin': { download: 'resumable.bin', content: resumableBytes() },
+  '/disk/notes.txt': { download: 'notes.txt', content: await readFile(join(FILES, 'notes.txt')) },
+  // filename* again: the real name
+  '/disk/d%C3%A9penses-2026.csv': { download: 'dépenses-2026.csv', content: await readFile(join(FILES, 'dépenses-2026.csv')) }
 }
 
 // Everything runs in one subtest, which owns the teardowns (the demo, the browser): a teardown on
@@ -73,6 +79,8 @@ t.test('the demo in Chromium', async (t) => {
   t.equal(await indexPage.title(), 'fastify-downloadview demo', 'the index page\'s title')
   const unicode = await indexPage.locator('li', { has: indexPage.locator('a[href="/unicode"]') }).textContent()
   t.match(unicode, /\bbrowsers save it as rapport-été-2026\.csv\b/, 'the index page says browsers save the real name')
+  const disk = await indexPage.locator('li', { has: indexPage.locator('a[href="/disk/d%C3%A9penses-2026.csv"]') }).textContent()
+  t.match(disk, /\bbrowsers save it as dépenses-2026\.csv\b/, 'the index page says browsers save the on-disk file\'s real name')
   const hrefs: string[] = []
   for (const link of await indexPage.locator('a[href]').all()) hrefs.push(await link.getAttribute('href') ?? '')
   t.same([...hrefs].sort(), Object.keys(expected).sort(), 'one link per example, each one tested here')

@@ -31,9 +31,14 @@ export interface Demo {
   stderr: () => string
 }
 
-/** Starts `node example/server.js` on a free port and waits for the line that gives its URL. */
-export async function startDemo (t: Test): Promise<Demo> {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0' }
+/**
+ * Starts `node example/server.js` on a free port and waits for the line that gives its URL; `extra`
+ * is more environment, e.g. { OFFLOAD: 'nginx' }.
+ */
+export async function startDemo (t: Test, extra: Record<string, string> = {}): Promise<Demo> {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', ...extra }
+  // OFFLOAD only when the test asks for it
+  if (extra.OFFLOAD === undefined) delete env.OFFLOAD
   // tap's loaders and coverage stay out of the demo: it runs as `node` would run it
   for (const key of Object.keys(env)) {
     if (key === 'NODE_OPTIONS' || key === 'NODE_V8_COVERAGE' || key.startsWith('TAP') || key.startsWith('_TAPJS')) delete env[key]

@@ -2,9 +2,10 @@
 // its index page downloaded with the real curl, as `curl -OJ` saves it.
 import t, { type Test } from 'tap'
 import { execFile } from 'node:child_process'
-import { readFile, readdir } from 'node:fs/promises'
+import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ROOT, describedAs, htmlText, resumableBytes, startDemo, withTimeout } from './demo-harness.js'
+import { startNginxWith, type NginxSetup } from './protocols.js'
 
 const CURL_TIMEOUT = 30_000
 const SHUTDOWN_TIMEOUT = 10_000
@@ -40,6 +41,10 @@ async function curl (args: string[], cwd = ROOT): Promise<string> {
 
 const HELLO = 'Hello world!\n'
 const ROWS = 1_000_000
+/** The demo's on-disk files (example/files), served by the /disk/ links. */
+const FILES = join(ROOT, 'example', 'files')
+const NOTES = await readFile(join(FILES, 'notes.txt'))
+const DEPENSES = await readFile(join(FILES, 'dépenses-2026.csv'))
 
 interface Expected {
   /** The name `curl -OJ` saves the file under. */
@@ -138,6 +143,23 @@ const expected: Record<string, Expected> = {
     length: 1024 * 1024,
     ranges: true,
     check: hasContent(resumableBytes())
+  },
+  '/disk/notes.txt': {
+    file: 'notes.txt',
+    type: 'text/plain; charset=utf-8',
+    disposition: 'attachment; filename="notes.txt"',
+    length: NOTES.length,
+    ranges: true,
+    check: hasContent(NOTES)
+  },
+  '/disk/d%C3%A9penses-2026.csv': {
+    // curl -J reads the plain filename= parameter: the ASCII fallback
+    file: 'depenses-2026.csv',
+    type: 'text/csv; charset=utf-8',
+    disposition: 'attachment; filename="depenses-2026.csv"; filename*=UTF-8\'\'d%C3%A9penses-2026.csv',
+    length: DEPENSES.length,
+    ranges: true,
+    check: hasContent(DEPENSES)
   }
 }
 
@@ -198,6 +220,8 @@ t.test('the non-ASCII name is the real name in filename*', async (t) => {
   t.match(headers['content-disposition'], /filename="[\x20-\x7e]+"/, 'the plain filename is ASCII')
   t.match(htmlText(describedAs(html, '/unicode')), /\bcurl -OJ saves [^;]*\brapport-ete-2026\.csv\b/,
     'the index page says curl -OJ saves the ASCII fallback')
+  t.match(htmlText(describedAs(html, '/disk/d%C3%A9penses-2026.csv')), /\bcurl -OJ as depenses-2026\.csv\b/,
+    'the index page says curl -OJ saves the on-disk file under the ASCII fallback')
 })
 
 t.test('/resumable.bin resumes with the command the index page gives, and answers Range', async (t) => {
@@ -255,6 +279,94 @@ t.test('/resumable.bin resumes with the command the index page gives, and answer
   const notModified = await withTimeout(fetch(url, { headers: { 'if-none-match': etag ?? '' } }), CURL_TIMEOUT, 'If-None-Match')
   t.equal(notModified.status, 304, 'If-None-Match with the current ETag')
   t.equal(notModified.headers.get('etag'), etag, 'the 304 carries the ETag')
+})
+
+/** The directory example/nginx.conf keeps nginx's pid and temporary files in. */
+const NGINX_TMP = '/tmp/fastify-downloadview-nginx'
+
+/**
+ * example/nginx.conf as this test runs it. Only what must differ on a test machine is replaced, in
+ * the directives (comments stay as they are), and each replacement must apply:
+ * - `listen 127.0.0.1:8080;` -> nginx's free port, `server 127.0.0.1:3000;` -> the demo's port;
+ * - /tmp/fastify-downloadview-nginx (pid, temp paths) -> the test's scratch directory;
+ * - `error_log stderr;` -> the scratch directory's error log, level info;
+ * - `user root;` first, when the tests run as root (the scratch directory is root's alone).
+ * nginx runs with `-p <repository>/example/` as the file's first lines say: `alias files/` is
+ * example/files/, as for a user.
+ */
+function shippedConfig (shipped: string, setup: NginxSetup, demoPort: string): string {
+  const counts = { listen: 0, upstream: 0, tmp: 0, errorLog: 0 }
+  const lines = shipped.split('\n').map((line) => {
+    if (/^\s*#/.test(line)) return line
+    let out = line
+    if (out.includes('listen 127.0.0.1:8080;')) { counts.listen++; out = out.replace('listen 127.0.0.1:8080;', `listen 127.0.0.1:${setup.port};`) }
+    if (out.includes('server 127.0.0.1:3000;')) { counts.upstream++; out = out.replace('server 127.0.0.1:3000;', `server 127.0.0.1:${demoPort};`) }
+    if (out.includes(NGINX_TMP)) { counts.tmp++; out = out.replaceAll(NGINX_TMP, setup.scratch) }
+    if (out.includes('error_log stderr;')) { counts.errorLog++; out = out.replace('error_log stderr;', `error_log ${setup.errorLog} info;`) }
+    return out
+  })
+  if (counts.listen !== 1 || counts.upstream !== 1 || counts.tmp === 0 || counts.errorLog !== 1) {
+    throw new Error(`example/nginx.conf no longer has the lines this test replaces: ${JSON.stringify(counts)}`)
+  }
+  const config = (setup.asRoot ? 'user root;\n' : '') + lines.join('\n')
+  if (!config.includes(`pid ${setup.pidFile};`)) throw new Error(`example/nginx.conf's pid is no longer in ${NGINX_TMP}`)
+  return config
+}
+
+t.test('OFFLOAD=nginx behind the shipped example/nginx.conf: nginx sends the on-disk files', async (t) => {
+  const offloaded = await startDemo(t, { OFFLOAD: 'nginx' })
+  const shipped = await readFile(join(ROOT, 'example', 'nginx.conf'), 'utf8')
+  const nginx = await startNginxWith((setup) => shippedConfig(shipped, setup, new URL(offloaded.url).port), { prefix: join(ROOT, 'example') + '/' })
+  t.teardown(nginx.stop)
+  const disk = hrefs.filter((href) => href.startsWith('/disk/'))
+  t.equal(disk.length, 2, 'the index page has two on-disk files')
+
+  for (const href of disk) {
+    const response = await withTimeout(fetch(new URL(href, offloaded.url)), CURL_TIMEOUT, `GET ${href} from the demo`)
+    const body = Buffer.from(await withTimeout(response.arrayBuffer(), CURL_TIMEOUT, `the body of ${href}`))
+    t.equal(response.status, 200, `${href}: the demo answers 200`)
+    t.equal(body.length, 0, `${href}: with no body`)
+    t.equal(response.headers.get('x-accel-redirect'), href.replace(/^\/disk\//, '/protected-files/'), `${href}: and X-Accel-Redirect`)
+    t.equal(response.headers.get('content-disposition'), expected[href]?.disposition, `${href}: and its Content-Disposition`)
+    t.equal(response.headers.get('etag'), null, `${href}: no ETag of its own`)
+  }
+
+  t.test('every link through nginx with curl -OJ', async (t) => {
+    for (const href of hrefs) {
+      const want = expected[href]
+      if (want === undefined) {
+        t.fail(`no expectation for ${href}`)
+        continue
+      }
+      const dir = t.testdir()
+      const get = parseHeaders(await curl(['-sS', '--fail', '-OJ', '-D', '-', new URL(href, nginx.base).href], dir))
+      t.equal(get.status, 200, `${href}: 200`)
+      t.same(await readdir(dir), [want.file], `${href}: saved as ${want.file}`)
+      await want.check(t, join(dir, want.file))
+      t.equal(get.headers['content-type'], want.type, `${href}: Content-Type`)
+      t.equal(get.headers['content-disposition'], want.disposition, `${href}: Content-Disposition`)
+      if (href.startsWith('/disk/')) {
+        const { mtime, size } = await stat(join(FILES, decodeURIComponent(href.slice('/disk/'.length))))
+        t.equal(get.headers.etag, `"${Math.floor(mtime.getTime() / 1000).toString(16)}-${size.toString(16)}"`, `${href}: nginx's ETag: nginx sent the file`)
+        t.equal(get.headers['content-length'], String(size), `${href}: nginx's Content-Length`)
+      }
+    }
+  })
+
+  t.test('nginx answers Range and the internal location stays internal', async (t) => {
+    const url = new URL('/disk/notes.txt', nginx.base).href
+    const dir = t.testdir()
+    const slice = parseHeaders(await curl(['-sS', '--fail', '-r', '6-10', '-o', 'slice', '-D', '-', url], dir))
+    t.equal(slice.status, 206, 'a range: 206')
+    t.equal(slice.headers['content-range'], `bytes 6-10/${NOTES.length}`, 'Content-Range')
+    t.ok((await readFile(join(dir, 'slice'))).equals(NOTES.subarray(6, 11)), 'bytes 6-10')
+    const internal = parseHeaders(await curl(['-sS', '-o', '/dev/null', '-D', '-', new URL('/protected-files/notes.txt', nginx.base).href]))
+    t.equal(internal.status, 404, '/protected-files/ is not reachable from outside')
+  })
+
+  t.test('the offloading demo logged no error', async (t) => {
+    t.notMatch(offloaded.stderr(), /"level":50/, 'nothing logged at error')
+  })
 })
 
 t.test('the demo prints one line on stdout and closes cleanly on SIGTERM', async (t) => {

@@ -229,10 +229,33 @@ export async function startServer (
   }
 }
 
-interface Nginx {
+/** A running nginx, from startNginxWith(). */
+export interface NginxProcess {
+  /** 'http://127.0.0.1:PORT'. */
   base: string
+  port: number
+  /** The temporary directory of this nginx: its config, pid, logs and temp paths (see NginxSetup). */
+  scratch: string
+  /** The error log's content (the file NginxSetup.errorLog names; level info in nginxConfig()). */
   errors: () => Promise<string>
+  /** SIGTERM (SIGKILL after 10 s), then waits for the exit; does nothing the second time. */
   stop: () => Promise<void>
+}
+
+type Nginx = NginxProcess
+
+/** What a config builder of startNginxWith() is handed: where this nginx is to listen and keep its files. */
+export interface NginxSetup {
+  /** The port to listen on, 127.0.0.1 (free a moment ago; a lost race is retried with another). */
+  port: number
+  /** A fresh temporary directory holding the subdirectories client_body, proxy, fastcgi, uwsgi and scgi. */
+  scratch: string
+  /** The pid file the config must name (`pid …;`): nginx is up once it exists and the port answers. */
+  pidFile: string
+  /** The error log, also given to nginx as `-e`. */
+  errorLog: string
+  /** This process runs as root: nginx's workers would run as nobody unless the config says `user root;`. */
+  asRoot: boolean
 }
 
 export const NGINX = '/usr/sbin/nginx'
@@ -259,7 +282,50 @@ function canConnect (port: number): Promise<boolean> {
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * The config startServer('nginx') runs, with `server` lines (inside `server { listen …; … }`) and
+ * `http` lines (before the server block) of one's own: in the foreground, one worker (as root when
+ * this process is root), pid, error log (level info), access log (scratch/access.log) and every
+ * temp path in the scratch directory.
+ */
+export function nginxConfig (setup: NginxSetup, lines: { http?: readonly string[], server: readonly string[] }): string {
+  const { scratch } = setup
+  return [
+    'daemon off;',
+    'master_process on;',
+    'worker_processes 1;',
+    ...(setup.asRoot ? ['user root;'] : []),
+    `pid ${setup.pidFile};`,
+    `error_log ${setup.errorLog} info;`,
+    'events { worker_connections 256; }',
+    'http {',
+    `  access_log ${join(scratch, 'access.log')};`,
+    `  client_body_temp_path ${join(scratch, 'client_body')};`,
+    `  proxy_temp_path ${join(scratch, 'proxy')};`,
+    `  fastcgi_temp_path ${join(scratch, 'fastcgi')};`,
+    `  uwsgi_temp_path ${join(scratch, 'uwsgi')};`,
+    `  scgi_temp_path ${join(scratch, 'scgi')};`,
+    ...(lines.http ?? []),
+    '  server {',
+    `    listen 127.0.0.1:${setup.port};`,
+    ...lines.server,
+    '  }',
+    '}',
+    ''
+  ].join('\n')
+}
+
 async function startNginx (appPort: number): Promise<Nginx> {
+  return await startNginxWith((setup) => nginxConfig(setup, { server: [`    location / { proxy_pass http://127.0.0.1:${appPort}; }`] }))
+}
+
+/**
+ * Starts Debian's nginx with the config `config(setup)` returns (written to scratch/nginx.conf) and
+ * waits until it answers (30 s at most); a port lost to another process is retried (5 attempts).
+ * `options.prefix` is nginx's `-p` (where relative paths in the config lead), the scratch directory
+ * by default. The process is stopped at exit if the test does not stop it.
+ */
+export async function startNginxWith (config: (setup: NginxSetup) => string, options: { prefix?: string } = {}): Promise<NginxProcess> {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: install Debian's nginx-light (.ci/run does)`)
   const prefix = await mkdtemp(join(temp(), 'nginx-'))
   const errorLog = join(prefix, 'error.log')
@@ -271,29 +337,8 @@ async function startNginx (appPort: number): Promise<Nginx> {
     const pidFile = join(prefix, 'nginx.pid')
     const conf = join(prefix, 'nginx.conf')
     const asRoot = process.getuid?.() === 0
-    await writeFile(conf, [
-      'daemon off;',
-      'master_process on;',
-      'worker_processes 1;',
-      ...(asRoot ? ['user root;'] : []),
-      `pid ${pidFile};`,
-      `error_log ${errorLog} info;`,
-      'events { worker_connections 256; }',
-      'http {',
-      `  access_log ${join(prefix, 'access.log')};`,
-      `  client_body_temp_path ${join(prefix, 'client_body')};`,
-      `  proxy_temp_path ${join(prefix, 'proxy')};`,
-      `  fastcgi_temp_path ${join(prefix, 'fastcgi')};`,
-      `  uwsgi_temp_path ${join(prefix, 'uwsgi')};`,
-      `  scgi_temp_path ${join(prefix, 'scgi')};`,
-      '  server {',
-      `    listen 127.0.0.1:${port};`,
-      `    location / { proxy_pass http://127.0.0.1:${appPort}; }`,
-      '  }',
-      '}',
-      ''
-    ].join('\n'))
-    const child = spawn(NGINX, ['-p', `${prefix}/`, '-c', conf, '-e', errorLog], { stdio: ['ignore', 'ignore', 'pipe'] })
+    await writeFile(conf, config({ port, scratch: prefix, pidFile, errorLog, asRoot }))
+    const child = spawn(NGINX, ['-p', options.prefix ?? `${prefix}/`, '-c', conf, '-e', errorLog], { stdio: ['ignore', 'ignore', 'pipe'] })
     children.add(child)
     let stderr = ''
     child.stderr?.setEncoding('utf8').on('data', (text: string) => { stderr += text })
@@ -311,6 +356,8 @@ async function startNginx (appPort: number): Promise<Nginx> {
     if (up && !exited) {
       return {
         base: `http://127.0.0.1:${port}`,
+        port,
+        scratch: prefix,
         errors,
         stop: async () => {
           if (!exited) {

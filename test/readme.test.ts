@@ -211,6 +211,28 @@ const runners: Record<string, (t: Test, snippet: Snippet) => Promise<void>> = {
     t.equal(refused.headers['x-accel-redirect'], undefined, 'a refused file never gets the header')
   },
 
+  async 'offload-nginx' (t, { code }) {
+    // the same location as the shipped example/nginx.conf, which test/demo.test.ts runs in front of
+    // the demo (test/offload-nginx.test.ts runs such a location with every kind of name)
+    const directives = (text: string): string[] => text.split('\n').map((line) => line.replace(/#.*/, '').trim()).filter((line) => line !== '')
+    const shown = directives(code)
+    t.same(shown.map((line) => line.replace(/^alias \S+;$/, 'alias DIR;')), ['location /protected-files/ {', 'internal;', 'alias DIR;', '}'])
+    const shipped = directives(await readFile(new URL('example/nginx.conf', root), 'utf8'))
+    const at = shipped.indexOf('location /protected-files/ {')
+    t.same(shipped.slice(at, at + 4).map((line) => line.replace(/^alias \S+;$/, 'alias DIR;')), ['location /protected-files/ {', 'internal;', 'alias DIR;', '}'])
+    t.match(shown[2], /^alias \/\S+\/;$/, 'an absolute directory, with its trailing slash as alias needs')
+  },
+
+  async 'demo-nginx' (t, { code }) {
+    // the commands example/nginx.conf gives, and that test/demo.test.ts runs (OFFLOAD=nginx, -p example/)
+    const commands = code.trim().split('\n').map((line) => line.replace(/\s+#.*$/, ''))
+    t.same(commands, ['npm run build && OFFLOAD=nginx node example/server.js', 'nginx -p "$PWD/example/" -c nginx.conf -e stderr'])
+    const conf = await readFile(new URL('example/nginx.conf', root), 'utf8')
+    for (const command of commands) t.ok(conf.includes(command), `example/nginx.conf gives: ${command}`)
+    const demoTest = await readFile(new URL('test/demo.test.ts', root), 'utf8')
+    t.match(demoTest, /OFFLOAD: 'nginx'/)
+  },
+
   async testing (t, { code }) {
     const file = join(t.testdir({}), 'downloads.test.mjs')
     await writeFile(file, code)

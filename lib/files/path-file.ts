@@ -14,9 +14,8 @@ import type { ByteRange, DownloadFile } from '../types.js'
 // send reads only `method` and `headers`: a HEAD without conditions makes it stat, and open nothing
 const STAT_ONLY = { method: 'HEAD', headers: {} } as unknown as Readable
 
-/** `inner` is `outer` or lies under it (both real, absolute paths). */
-const inside = (inner: string, outer: string): boolean =>
-  inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep)
+/** `inner` lies under the directory `outer` (both real, absolute paths; `/` ends with its separator). */
+const inside = (inner: string, outer: string): boolean => inner.startsWith(outer.endsWith(sep) ? outer : outer + sep)
 
 export class PathFile implements DownloadFile {
   name: string | undefined
@@ -53,8 +52,10 @@ export class PathFile implements DownloadFile {
     const { stat, path: resolved } = result.metadata
     if (!stat.isFile()) throw new FileNotFound()
     const real = await realpath(resolved).catch(() => undefined)
-    // send confines the path as written; a symlink may still lead out of root: its real path may not
-    if (real === undefined || (root !== undefined && !inside(real, await realpath(root)))) throw new FileNotFound()
+    if (real === undefined) throw new FileNotFound()
+    // send confines the path as written; a symlink may still lead out of root: its real path may not.
+    // Without a symlink on the way (the real path is the path), send's confinement is the answer.
+    if (root !== undefined && real !== resolved && !inside(real, await realpath(root))) throw new FileNotFound()
     this.#real = real
     this.size = stat.size
     if (this.#plan.lastModified) this.modifiedTime = stat.mtime
