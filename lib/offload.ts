@@ -19,6 +19,9 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** A path without its trailing slashes ('/' stays '/'). */
 const trimmed = (path: string): string => path.length > 1 ? path.replace(/\/+$/, '') || '/' : path
 
+/** Each segment of a path percent-encoded (RFC 3986 §2.1), its slashes kept. */
+const encodeSegments = (path: string): string => path.split('/').map(encodeURIComponent).join('/')
+
 /** What is wrong with an `offload` option, for InvalidOption; undefined when it is fine. */
 export function checkOffload (value: unknown): string | undefined {
   if (!isObject(value)) return `must be an object { server, rules, nginx? }, got ${describe(value)}`
@@ -63,7 +66,9 @@ export function checkOffload (value: unknown): string | undefined {
  * (XSendFileUnescape, on by default) and lighttpd (since 1.4.40) URL-decode X-Sendfile alike.
  */
 export function compileOffload (options: OffloadOptions): Offloader {
-  const rules = options.rules.map(({ source, destination }) => ({ source: trimmed(posix.normalize(source)), destination: trimmed(destination) }))
+  // the destination is written plainly (a path, a location's prefix) and decoded by the proxy like
+  // the rest: its segments are percent-encoded too
+  const rules = options.rules.map(({ source, destination }) => ({ source: trimmed(posix.normalize(source)), destination: encodeSegments(trimmed(destination)) }))
   const headers: Record<string, string> = {}
   const nginx = options.nginx ?? {}
   if (nginx.limitRate !== undefined) headers['x-accel-limit-rate'] = String(nginx.limitRate)
@@ -77,7 +82,7 @@ export function compileOffload (options: OffloadOptions): Offloader {
       if (source === '/') rest = path.slice(1)
       else if (path.startsWith(source + '/')) rest = path.slice(source.length + 1)
       else continue
-      const encoded = rest.split('/').map(encodeURIComponent).join('/')
+      const encoded = encodeSegments(rest)
       return { ...headers, [header]: destination === '/' ? '/' + encoded : `${destination}/${encoded}` }
     }
     return undefined

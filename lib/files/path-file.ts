@@ -14,6 +14,9 @@ import type { ByteRange, DownloadFile } from '../types.js'
 // send reads only `method` and `headers`: a HEAD without conditions makes it stat, and open nothing
 const STAT_ONLY = { method: 'HEAD', headers: {} } as unknown as Readable
 
+/** A `..` segment, between slashes or backslashes, or at either end. */
+const UP_SEGMENT = /(?:^|[\\/])\.\.(?:[\\/]|$)/
+
 /** `inner` lies under the directory `outer` (both real, absolute paths; `/` ends with its separator). */
 const inside = (inner: string, outer: string): boolean => inner.startsWith(outer.endsWith(sep) ? outer : outer + sep)
 
@@ -41,14 +44,19 @@ export class PathFile implements DownloadFile {
     const path = this.#path
     const { root } = this.#plan
     if (root === undefined && !isAbsolute(path)) throw new InvalidPath('without the root option, a path must be absolute')
-    // a directory is no file to download (and send would answer it with a redirect or an index)
-    if (path === '' || path.endsWith('/')) throw new FileNotFound()
+    // any `..` segment is refused, even one that stays inside root (send would normalize `a/../b`
+    // first when it has a root); the path is never decoded, so the literal test is the whole test
+    if (UP_SEGMENT.test(path)) throw new Forbidden()
+    // trailing slashes name a directory, no file: send sees the path without them (so a denied
+    // dotfile is still a 403), the answer is a 404 (send would redirect or look for an index)
+    const bare = path.replace(/\/+$/, '')
     // send percent-decodes what it is handed; a path is never decoded again, so its % go escaped
-    const result = await send(STAT_ONLY, path.replaceAll('%', '%25'), this.#plan.send)
+    const result = await send(STAT_ONLY, bare.replaceAll('%', '%25'), this.#plan.send)
     if (result.type !== 'file') {
-      // 403: a `..` segment, a dotfile under 'deny'; anything else (missing, malformed, a directory): 404
+      // 403: a dotfile under 'deny'; anything else (missing, malformed, a directory): 404
       throw result.statusCode === 403 ? new Forbidden() : new FileNotFound()
     }
+    if (bare !== path) throw new FileNotFound()
     const { stat, path: resolved } = result.metadata
     if (!stat.isFile()) throw new FileNotFound()
     const real = await realpath(resolved).catch(() => undefined)
