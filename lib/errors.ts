@@ -13,6 +13,14 @@ export const FileNotFound = createError<'FST_DOWNLOADVIEW_FILE_NOT_FOUND', 404, 
 export const Forbidden = createError<'FST_DOWNLOADVIEW_FORBIDDEN', 403, []>(
   'FST_DOWNLOADVIEW_FORBIDDEN', 'Forbidden', 403)
 
+/**
+ * A remote file's upstream failed: refused or reset, too slow (the HTTPFile timeout), an answer
+ * other than 200/206/416 (404 and 410 are FileNotFound), too many redirects. Answers 502; the
+ * message never holds the URL (it may hold credentials), the upstream error is its cause.
+ */
+export const BadGateway = createError<'FST_DOWNLOADVIEW_BAD_GATEWAY', 502, [problem: string, options?: { cause: unknown }]>(
+  'FST_DOWNLOADVIEW_BAD_GATEWAY', 'Bad gateway: %s', 502)
+
 /** A path download got something that is not a path it can use (not a string; relative without root). */
 export const InvalidPath = createError<'FST_DOWNLOADVIEW_INVALID_PATH', 500, [problem: string]>(
   'FST_DOWNLOADVIEW_INVALID_PATH', 'Invalid path: %s', 500, TypeError)

@@ -1,9 +1,17 @@
 import { InvalidFileField } from './errors.js'
 import { toEntityTag } from './http/field-values.js'
-import type { DownloadFile } from './types.js'
+import type { ByteRange, DownloadFile } from './types.js'
 
 /** Where a file holds the redirect headers of a reverse-proxy offload (set by PathFile.open()). */
 export const kOffload = Symbol('fastify-downloadview.offload')
+
+/**
+ * Where a file holds the answer its source already gave to the request's Range (a remote file's
+ * upstream 206 or 416), which the decision then follows.
+ */
+export const kRangeAnswer = Symbol('fastify-downloadview.rangeAnswer')
+/** The slice the source answered with, or 'unsatisfiable' (its 416). */
+export type RangeAnswer = ByteRange | 'unsatisfiable'
 
 /** A file's fields, read once after open() and checked, so every later stage can trust them. */
 export interface FileMetadata {
@@ -18,6 +26,8 @@ export interface FileMetadata {
   readonly ranges: boolean
   /** The internal-redirect headers of a file the reverse proxy sends (offload). */
   readonly offload: Record<string, string> | undefined
+  /** The source's own answer to the Range (a remote file's upstream 206 or 416). */
+  readonly rangeAnswer: RangeAnswer | undefined
 }
 
 export function readMetadata (file: DownloadFile): FileMetadata {
@@ -42,6 +52,7 @@ export function readMetadata (file: DownloadFile): FileMetadata {
     contentType,
     charset,
     ranges: file.acceptsRanges === true && size !== undefined,
-    offload: (file as { [kOffload]?: Record<string, string> })[kOffload]
+    offload: (file as { [kOffload]?: Record<string, string> })[kOffload],
+    rangeAnswer: (file as { [kRangeAnswer]?: RangeAnswer })[kRangeAnswer]
   }
 }

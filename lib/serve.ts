@@ -20,7 +20,7 @@ export function serve (reply: FastifyReply, input: unknown, plan: DownloadPlan):
   try {
     const file = toDownloadFile(input)
     if (!download.adopt(file)) return reply
-    const opened = file.open?.(reply.request)
+    const opened = file.open?.(reply.request, { acceptRanges: plan.acceptRanges })
     if (opened instanceof Promise) download.after(opened, () => respond(download, file, plan))
     else respond(download, file, plan)
   } catch (error) {

@@ -35,13 +35,19 @@ export interface DownloadFile {
   /** Trusted for If-Modified-Since when present (a property, so a wrapper may hold undefined). */
   readonly wasModifiedSince?: ((since: Date) => boolean | Promise<boolean>) | undefined
   /** Awaited before anything else; may fill in the fields above. */
-  open?(request: FastifyRequest): void | Promise<void>
+  open?(request: FastifyRequest, context: OpenContext): void | Promise<void>
   /**
    * Called once instead of stream() when no body is sent (HEAD, 304, 416, an error, a client gone
    * before the content started). May be async; a failure is logged and changes nothing of the answer.
    */
   close?(): void | Promise<void>
   stream(range?: ByteRange): StreamContent
+}
+
+/** What open() may want to know of the download besides the request. */
+export interface OpenContext {
+  /** The route answers Range (its acceptRanges option): a source that forwards Range asks for it only then. */
+  readonly acceptRanges: boolean
 }
 
 /** Options shared by the plugin (as defaults), the route option, the route factory and the decorator. */

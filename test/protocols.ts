@@ -779,3 +779,136 @@ export function openRequest (kind: ServerKind, url: string, headers: Record<stri
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A download the test watches and steers while it runs
+
+/** What streamDownload() hands back. */
+export interface StreamingDownload {
+  /** Resolves when the status line and headers / the HEADERS frame arrived, or the request ended; never rejects. */
+  response: Promise<void>
+  /** Resolves at the first body byte, or when the request ended without one; never rejects. */
+  firstData: Promise<void>
+  /** Body bytes received so far. */
+  received (): number
+  /** Stops reading the body (backpressure reaches the server); resume() reads on. */
+  pause (): void
+  resume (): void
+  /** Goes away: the socket destroyed (HTTP/1.1), RST_STREAM CANCEL (HTTP/2). */
+  cancel (): void
+  /** The whole exchange, with the client's verdict as download()'s node-http / node-http2 give it. */
+  result: Promise<ClientResult>
+}
+
+/**
+ * A GET (or HEAD) whose progress the test follows: the moment the headers and the first byte
+ * arrive, the bytes received so far, pause/resume of the reading, cancellation; `result` settles
+ * like download() with 'node-http' (http1, nginx; agent: false) or 'node-http2' (h2c, h2). A
+ * request still open after 30 s fails itself.
+ */
+export function streamDownload (kind: ServerKind, url: string, options: DownloadRequestOptions = {}): StreamingDownload {
+  const method = options.method ?? 'GET'
+  const headers = options.headers ?? {}
+  const response = deferred()
+  const firstData = deferred()
+  const chunks: Buffer[] = []
+  let bytes = 0
+  let status = 0
+  const received: Record<string, string> = {}
+  let resolveResult: (result: ClientResult) => void = () => {}
+  const result = new Promise<ClientResult>((resolve) => { resolveResult = resolve })
+  let done = false
+  let timer: NodeJS.Timeout | undefined
+  let closeClient: () => void = () => {}
+  const finish = (failed: boolean, detail: string): void => {
+    if (done) return
+    done = true
+    clearTimeout(timer)
+    response.resolve()
+    firstData.resolve()
+    closeClient()
+    resolveResult({ status, headers: received, body: Buffer.concat(chunks), failed, detail })
+  }
+  const onData = (chunk: Buffer): void => {
+    chunks.push(chunk)
+    bytes += chunk.length
+    firstData.resolve()
+  }
+  let pause: () => void
+  let resume: () => void
+  let cancel: () => void
+  if (kind === 'h2c' || kind === 'h2') {
+    const target = new URL(url)
+    const session = http2.connect(target.origin, { rejectUnauthorized: false })
+    closeClient = () => { session.close() }
+    let ended = false
+    let errorDetail: string | undefined
+    session.on('error', (error) => finish(true, `session error: ${describe(error)}`))
+    const req = session.request({ ':method': method, ':path': `${target.pathname}${target.search}`, ...headers }, { endStream: true })
+    req.on('response', (responseHeaders) => {
+      status = Number(responseHeaders[':status'] ?? 0)
+      for (const [name, value] of Object.entries(responseHeaders)) {
+        if (name.startsWith(':') || value === undefined) continue
+        addHeader(received, name, Array.isArray(value) ? value.join(', ') : String(value))
+      }
+      response.resolve()
+    })
+    req.on('data', onData)
+    req.on('end', () => { ended = true })
+    req.on('error', (error) => { errorDetail = describe(error) })
+    req.on('close', () => {
+      const code = req.rstCode ?? http2.constants.NGHTTP2_NO_ERROR
+      if (errorDetail !== undefined) finish(true, `${errorDetail} (rstCode ${code})`)
+      else if (code !== http2.constants.NGHTTP2_NO_ERROR) finish(true, `RST_STREAM code ${code}`)
+      else if (!ended) finish(true, 'stream closed before its end (premature close)')
+      else finish(false, 'end')
+    })
+    pause = () => { req.pause() }
+    resume = () => { req.resume() }
+    cancel = () => {
+      if (!req.closed) req.close(http2.constants.NGHTTP2_CANCEL)
+      session.close()
+    }
+  } else {
+    let res: import('node:http').IncomingMessage | undefined
+    let paused = false
+    const req = httpRequest(url, { method, headers, agent: false }, (incoming) => {
+      res = incoming
+      status = incoming.statusCode ?? 0
+      for (let i = 0; i + 1 < incoming.rawHeaders.length; i += 2) addHeader(received, incoming.rawHeaders[i] as string, incoming.rawHeaders[i + 1] as string)
+      incoming.on('data', onData)
+      if (paused) incoming.pause()
+      incoming.on('end', () => finish(!incoming.complete, incoming.complete ? 'end' : 'end before the message was complete'))
+      incoming.on('error', (error) => finish(true, describe(error)))
+      incoming.on('close', () => finish(true, 'response closed before its end (premature close)'))
+      response.resolve()
+    })
+    req.on('error', (error) => finish(true, describe(error)))
+    req.end()
+    pause = () => {
+      paused = true
+      res?.pause()
+    }
+    resume = () => {
+      paused = false
+      res?.resume()
+    }
+    cancel = () => { req.destroy() }
+  }
+  timer = setTimeout(() => {
+    cancel()
+    finish(true, `no complete response in ${TIMEOUT_SECONDS} s`)
+  }, TIMEOUT)
+  return {
+    response: response.promise,
+    firstData: firstData.promise,
+    received: () => bytes,
+    pause,
+    resume,
+    cancel: () => {
+      cancel()
+      finish(true, 'cancelled by the test')
+    },
+    result
+  }
+}

@@ -3,6 +3,8 @@
 // named by the `<!-- snippet: NAME -->` line above it; a block without a name (other than a
 // ```text listing) or a name without a runner fails, so a new snippet cannot go untested.
 import { execFile } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +13,7 @@ import { promisify } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import ts from 'typescript'
+import { assertDownloadResponse } from '../lib/testing.js'
 
 const run = promisify(execFile)
 const root = new URL('..', import.meta.url)
@@ -147,7 +150,7 @@ const runners: Record<string, (t: Test, snippet: Snippet) => Promise<void>> = {
     // the interface as README shows it is the exported one: each is assignable to the other
     const errors = await typeErrors(t, [
       "import type { FastifyRequest } from 'fastify'",
-      "import type { ByteRange, DownloadFile as Exported } from 'fastify-downloadview'",
+      "import type { ByteRange, DownloadFile as Exported, OpenContext } from 'fastify-downloadview'",
       code,
       'export const toExported = (file: DownloadFile): Exported => file',
       'export const fromExported = (file: Exported): DownloadFile => file',
@@ -231,6 +234,37 @@ const runners: Record<string, (t: Test, snippet: Snippet) => Promise<void>> = {
     for (const command of commands) t.ok(conf.includes(command), `example/nginx.conf gives: ${command}`)
     const demoTest = await readFile(new URL('test/demo.test.ts', root), 'utf8')
     t.match(demoTest, /OFFLOAD: 'nginx'/)
+  },
+
+  async 'http-file' (t, snippet) {
+    // a real upstream: the reports service the snippet reads from
+    const seen: Array<string | undefined> = []
+    const upstream = createServer((request, response) => {
+      seen.push(request.headers.authorization)
+      if (request.url === '/reports/7.pdf') return response.writeHead(404).end()
+      if (request.url === '/reports/8.pdf') return response.writeHead(500).end()
+      const body = Buffer.from('%PDF-1.7 report 42\n')
+      const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '')
+      const headers = { 'content-type': 'application/pdf', etag: '"r42"', 'last-modified': 'Tue, 01 Dec 2026 00:00:00 GMT' }
+      if (range === null) return response.writeHead(200, { ...headers, 'content-length': body.length }).end(body)
+      const [start, end] = [Number(range[1]), Number(range[2])]
+      response.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${end}/${body.length}` }).end(body.subarray(start, end + 1))
+    })
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => upstream.close())
+    process.env.REPORTS_URL = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
+    process.env.REPORTS_TOKEN = 'secret'
+    const app = await appOf(t, snippet)
+    const report = await app.inject('/reports/42')
+    assertDownloadResponse(report, { basename: '42.pdf', mimeType: 'application/pdf', content: '%PDF-1.7 report 42\n', attachment: true })
+    t.equal(report.headers.etag, '"r42"')
+    t.same(seen, ['Bearer secret'], 'the headers option reached the upstream')
+    const part = await app.inject({ url: '/reports/42', headers: { range: 'bytes=0-7' } })
+    t.equal(part.statusCode, 206, 'the upstream 206, relayed')
+    t.equal(part.headers['content-range'], 'bytes 0-7/19')
+    t.equal(part.body, '%PDF-1.7')
+    t.equal((await app.inject('/reports/7')).statusCode, 404, 'upstream 404')
+    t.equal((await app.inject('/reports/8')).statusCode, 502, 'upstream 500')
   },
 
   async testing (t, { code }) {

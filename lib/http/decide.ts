@@ -59,7 +59,11 @@ export function decide (request: FastifyRequest, meta: FileMetadata, file: Downl
 
 function ranged (request: FastifyRequest, meta: FileMetadata, full: Decision, allowed: boolean): Decision {
   const header = request.headers.range
-  if (header === undefined || !allowed || !meta.ranges) return full
+  if (header === undefined || !allowed) return full
+  // the source answered the Range itself (a remote file's upstream 206 or 416): so do we
+  const answered = meta.rangeAnswer
+  if (answered !== undefined) return answered === 'unsatisfiable' ? UNSATISFIABLE : { status: 206, range: answered, body: true }
+  if (!meta.ranges) return full
   const ifRange = request.headers['if-range'] as string | undefined
   if (ifRange !== undefined && !ifRangeMatches(ifRange, meta)) return full
   const range = parseRange(header, meta.size as number)
