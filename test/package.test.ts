@@ -22,6 +22,9 @@ app.get('/hello', (request, reply) => reply.virtualDownload(new ContentFile('Hel
 app.route(virtualDownloadRoute({ url: '/rows', getFile: () => new VirtualFile(new TextIteratorIO(['a,b\\n']), { name: 'rows.csv' }) }))
 const hello = await app.inject('/hello')
 const rows = await app.inject('/rows')
+// the testing entry point resolves from the installed package
+const { assertDownloadResponse } = await import('fastify-downloadview/testing')
+assertDownloadResponse(hello, { basename: 'hello-world.txt', content: 'Hello world!\\n' })
 console.log(JSON.stringify([hello.body, hello.headers['content-disposition'], rows.body]))
 `
 
@@ -70,6 +73,12 @@ app.get<{ Params: { name: string } }>('/disk/:name', { pathDownload: { root: '/s
 // on a server other than the default, the route generic comes from an annotated request
 h2.route(pathDownloadRoute({ url: '/disk/:name', root: '/srv', getPath: (request: FastifyRequest<{ Params: { name: string } }, Http2Server>) => request.params.name }))
 logged.route(pathDownloadRoute({ url: '/disk', getPath: () => null }))
+
+// remote files and the testing entry point, strictly typed
+import { HTTPFile } from 'fastify-downloadview'
+import { assertDownloadResponse } from 'fastify-downloadview/testing'
+app.get('/remote', { virtualDownload: true }, () => new HTTPFile('https://example.com/a.pdf', { name: maybeName, timeout: undefined }))
+assertDownloadResponse(await app.inject('/hello.txt'), { basename: maybeName, attachment: true })
 `
 
 t.test('npm pack installs and runs in ESM, CommonJS and strict TypeScript consumers', async (t) => {
