@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import fastifyDownloadView, {
-  ContentFile, VirtualFile, TextIteratorIO, virtualDownloadRoute, pathDownloadRoute
+  ContentFile, HTTPFile, VirtualFile, TextIteratorIO, virtualDownloadRoute, pathDownloadRoute
 } from 'fastify-downloadview'
 
 /** The directory of the on-disk files the /disk/ links serve (and nginx, when offloaded). */
@@ -33,6 +33,11 @@ export const examples = [
     text: 'Resumable download',
     // curl refuses -C - (--continue-at) together with -J (--remote-header-name): name the file with -o
     description: '1 MiB with an ETag and Last-Modified: answers Range and If-Range, so an interrupted download resumes with `curl -C - -o resumable.bin <this link>`'
+  },
+  {
+    href: '/remote.bin',
+    text: 'Remote file',
+    description: 'the resumable file again, fetched from another server (a local upstream the demo starts) through HTTPFile: its size, ETag and ranges are the upstream\'s; resume it with `curl -C - -o remote.bin <this link>`'
   },
   {
     href: '/disk/notes.txt',
@@ -180,6 +185,17 @@ export async function buildDemo (opts = {}, pluginOptions = {}) {
     root: FILES,
     getPath: (/** @type {import('fastify').FastifyRequest<{ Params: { name: string } }>} */ request) => request.params.name
   }))
+
+  // 5. A remote file: another server's file streamed through (HTTPFile, on undici). The upstream is
+  // a second app the demo starts on a free local port, serving the resumable file with ranges.
+  const upstream = Fastify()
+  await upstream.register(fastifyDownloadView)
+  upstream.get('/files/resumable.bin', (request, reply) =>
+    reply.virtualDownload(new ContentFile(bytes, { name: 'resumable.bin', etag, modifiedTime })))
+  const upstreamBase = await upstream.listen({ host: '127.0.0.1', port: 0 })
+  app.addHook('onClose', () => upstream.close())
+  app.get('/remote.bin', { virtualDownload: true }, () =>
+    new HTTPFile(`${upstreamBase}/files/resumable.bin`, { name: 'remote.bin' }))
 
   return app
 }

@@ -42,6 +42,7 @@ const expected: Record<string, Expected> = {
   // application/json, a type Chromium would display, but sent as an attachment: Chromium saves it
   '/blob': { download: 'data.json', content: '{"hello":"world"}\n' },
   '/resumable.bin': { download: 'resumable.bin', content: resumableBytes() },
+  '/remote.bin': { download: 'remote.bin', content: resumableBytes() },
   '/disk/notes.txt': { download: 'notes.txt', content: await readFile(join(FILES, 'notes.txt')) },
   // filename* again: the real name
   '/disk/d%C3%A9penses-2026.csv': { download: 'dépenses-2026.csv', content: await readFile(join(FILES, 'dépenses-2026.csv')) }

@@ -144,6 +144,14 @@ const expected: Record<string, Expected> = {
     ranges: true,
     check: hasContent(resumableBytes())
   },
+  '/remote.bin': {
+    file: 'remote.bin',
+    type: 'application/octet-stream',
+    disposition: 'attachment; filename="remote.bin"',
+    length: 1024 * 1024,
+    ranges: true,
+    check: hasContent(resumableBytes())
+  },
   '/disk/notes.txt': {
     file: 'notes.txt',
     type: 'text/plain; charset=utf-8',
@@ -224,14 +232,17 @@ t.test('the non-ASCII name is the real name in filename*', async (t) => {
     'the index page says curl -OJ saves the on-disk file under the ASCII fallback')
 })
 
-t.test('/resumable.bin resumes with the command the index page gives, and answers Range', async (t) => {
-  const url = new URL('/resumable.bin', demo.url).href
+// The resumable file, and the same file fetched from the demo's upstream through HTTPFile (the
+// upstream's 206 and 416 relayed): each resumes with the command its description gives.
+async function resumes (t: Test, href: string): Promise<void> {
+  const url = new URL(href, demo.url).href
   const full = resumableBytes()
   const half = full.length / 2
   const dir = t.testdir()
-  const path = join(dir, 'resumable.bin')
+  const name = href.slice(1)
+  const path = join(dir, name)
 
-  const first = parseHeaders(await curl(['-sS', '--fail', '-r', `0-${half - 1}`, '-o', 'resumable.bin', '-D', '-', url], dir))
+  const first = parseHeaders(await curl(['-sS', '--fail', '-r', `0-${half - 1}`, '-o', name, '-D', '-', url], dir))
   t.equal(first.status, 206, 'the first half')
   t.equal(first.headers['content-range'], `bytes 0-${half - 1}/${full.length}`, 'Content-Range of the first half')
   t.equal(first.headers['content-length'], String(half), 'Content-Length of the first half')
@@ -239,7 +250,7 @@ t.test('/resumable.bin resumes with the command the index page gives, and answer
 
   // the page's resume command, run as written with the link in place of <this link>: curl refuses
   // some combinations (-C - with -J), and the test fails if the page suggests one
-  const code = /<code>(curl\b[^<]*)<\/code>/.exec(describedAs(html, '/resumable.bin'))?.[1]
+  const code = /<code>(curl\b[^<]*)<\/code>/.exec(describedAs(html, href))?.[1]
   t.ok(code, 'the index page gives a curl command to resume')
   const command = htmlText(code ?? '')
   t.match(command, /\s-C -(\s|$)/, 'the command resumes (-C -)')
@@ -252,10 +263,18 @@ t.test('/resumable.bin resumes with the command the index page gives, and answer
   t.ok((await readFile(path)).equals(full), 'the resumed file is the whole file')
 
   const unsatisfiable = parseHeaders(await curl(['-sS', '-r', '2000000-3000000', '-o', '/dev/null', '-D', '-', url]))
-  t.equal(unsatisfiable.status, 416, 'a range past the end')
+  t.equal(unsatisfiable.status, 416, 'a range past the end (the upstream\'s 416, relayed, for the remote file)')
   t.equal(unsatisfiable.headers['content-range'], `bytes */${full.length}`, 'Content-Range: bytes */SIZE')
   t.equal(unsatisfiable.headers['content-disposition'], undefined, 'no download headers on a 416')
+}
 
+t.test('/resumable.bin and /remote.bin resume with the command the index page gives', async (t) => {
+  for (const href of ['/resumable.bin', '/remote.bin']) await t.test(href, (t) => resumes(t, href))
+})
+
+t.test('/resumable.bin answers conditional requests', async (t) => {
+  const url = new URL('/resumable.bin', demo.url).href
+  const full = resumableBytes()
   const { headers } = parseHeaders(await curl(['-sS', '--fail', '-I', url]))
   const etag = headers.etag
   const lastModified = headers['last-modified']
