@@ -2,7 +2,7 @@ import { constants as http2, type ServerHttp2Stream } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
-import type { DownloadFile } from './types.js'
+import type { DownloadFile, OpenContext } from './types.js'
 
 /** The HTTP/2 stream behind a reply, or undefined on HTTP/1.x (Node's compatibility layer). */
 function http2Stream (reply: FastifyReply): ServerHttp2Stream | undefined {
@@ -67,6 +67,8 @@ export class Download {
   #answered = false
   #committed: Record<string, string> | undefined
   #failed = false
+  /** Made for a file with an open(): aborted when the response is over. */
+  #opening: AbortController | undefined
 
   constructor (readonly reply: FastifyReply) {
     // the client may be gone already (while getFile or a preHandler ran): 'close' would never come
@@ -84,6 +86,7 @@ export class Download {
     const response = this.reply.raw
     response.once('close', () => {
       this.#over = true
+      this.#opening?.abort()
       // a response that finished without the download's answer was sent by someone else
       if (!this.#answered && response.writableFinished) {
         const { reply } = this
@@ -91,6 +94,15 @@ export class Download {
       }
       this.#release()
     })
+  }
+
+  /**
+   * What a file's open() is told: whether the route answers ranges, and a signal aborted when the
+   * response is over (the client left) while open() may still wait, e.g. for an upstream's headers.
+   */
+  openContext (acceptRanges: boolean): OpenContext {
+    this.#opening = new AbortController()
+    return { acceptRanges, signal: this.#opening.signal }
   }
 
   /** Takes charge of the file; false when the response is already over (the file got close()). */

@@ -20,7 +20,8 @@ export function serve (reply: FastifyReply, input: unknown, plan: DownloadPlan):
   try {
     const file = toDownloadFile(input)
     if (!download.adopt(file)) return reply
-    const opened = file.open?.(reply.request, { acceptRanges: plan.acceptRanges })
+    // a file without open() costs no context: the in-memory path stays lean
+    const opened = file.open === undefined ? undefined : file.open(reply.request, download.openContext(plan.acceptRanges))
     if (opened instanceof Promise) download.after(opened, () => respond(download, file, plan))
     else respond(download, file, plan)
   } catch (error) {

@@ -48,6 +48,8 @@ export interface DownloadFile {
 export interface OpenContext {
   /** The route answers Range (its acceptRanges option): a source that forwards Range asks for it only then. */
   readonly acceptRanges: boolean
+  /** Aborted when the response is over (the client left) while open() runs: stop waiting then. */
+  readonly signal: AbortSignal
 }
 
 /** Options shared by the plugin (as defaults), the route option, the route factory and the decorator. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
-import type { FastifyInstance } from 'fastify'
-import { TextIteratorIO, VirtualFile, type DownloadFile } from '../lib/index.js'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { TextIteratorIO, VirtualFile, type DownloadFile, type OpenContext } from '../lib/index.js'
 import { ERROR } from './helpers.js'
 import { openRequest, startServer, type ServerKind, type TestServer } from './protocols.js'
 
@@ -42,7 +42,7 @@ const MOMENTS = ['getFile', 'preHandler', 'open', 'wasModifiedSince', 'first-chu
 type Moment = typeof MOMENTS[number]
 
 /** A file whose stream() and close() are counted, over a generator whose start and finally are. */
-function countedFile (ledger: Ledger, options: { open?: () => Promise<void>, wasModifiedSince?: (since: Date) => Promise<boolean>, firstItem?: () => Promise<void>, delay?: () => Promise<void> }): DownloadFile {
+function countedFile (ledger: Ledger, options: { open?: (request: FastifyRequest, context: OpenContext) => Promise<void>, wasModifiedSince?: (since: Date) => Promise<boolean>, firstItem?: () => Promise<void>, delay?: () => Promise<void> }): DownloadFile {
   ledger.files++
   async function * rows (): AsyncGenerator<string> {
     ledger.started++
@@ -65,7 +65,7 @@ function countedFile (ledger: Ledger, options: { open?: () => Promise<void>, was
   }
 }
 
-function routes (app: FastifyInstance, ledger: Ledger, gates: Map<string, Gate>, left = new Set<string>()): void {
+function routes (app: FastifyInstance, ledger: Ledger, gates: Map<string, Gate>, left = new Set<string>(), signals = new Map<string, AbortSignal>()): void {
   // the responses that closed, by id: the test waits for the server to see its client leave
   app.addHook('onRequest', async (request, reply) => {
     const { id } = request.params as { id?: string }
@@ -86,7 +86,7 @@ function routes (app: FastifyInstance, ledger: Ledger, gates: Map<string, Gate>,
     const { moment, id } = request.params as { moment: Moment, id: string }
     if (moment === 'getFile') await gate(id).pass()
     return countedFile(ledger, {
-      ...(moment === 'open' ? { open: () => gate(id).pass() } : {}),
+      ...(moment === 'open' ? { open: async (_request: FastifyRequest, context: OpenContext) => { signals.set(id, context.signal); await gate(id).pass() } } : {}),
       ...(moment === 'wasModifiedSince' ? { wasModifiedSince: async () => { await gate(id).pass(); return true } } : {}),
       ...(moment === 'first-chunk' ? { firstItem: () => gate(id).pass() } : {})
     })
@@ -121,7 +121,8 @@ for (const kind of KINDS) {
     const ledger = fresh()
     const gates = new Map<string, Gate>()
     const left = new Set<string>()
-    const server: TestServer = await startServer(kind, (app) => routes(app, ledger, gates, left))
+    const signals = new Map<string, AbortSignal>()
+    const server: TestServer = await startServer(kind, (app) => routes(app, ledger, gates, left, signals))
     t.teardown(() => server.close())
     for (const moment of MOMENTS) {
       const id = `${moment}-${kind}`
@@ -140,6 +141,8 @@ for (const kind of KINDS) {
       // the server sees the client leave while the download is held
       for (let i = 0; i < 500 && !left.has(id); i++) await new Promise((resolve) => setTimeout(resolve, 5))
       t.ok(left.has(id), `${kind} ${moment}: the response closed`)
+      // an open() still waiting hears it: its context's signal aborted
+      if (moment === 'open') t.equal(signals.get(id)?.aborted, true, `${kind} open: the open() context's signal aborted`)
       gate.release()
       // after getFile, the file it made once the client had left is closed; Fastify may run no
       // handler at all for a client that left during a preHandler

@@ -121,12 +121,12 @@ export class HTTPFile implements DownloadFile {
     this.name = options.name
   }
 
-  async open (request: FastifyRequest, context?: OpenContext): Promise<void> {
+  async open (request: FastifyRequest, context: OpenContext): Promise<void> {
     const head = request.method === 'HEAD'
     const headers: Record<string, string> = { ...this.#options.headers, 'accept-encoding': 'identity' }
     const { range } = request.headers
     // a single range of a GET is forwarded, with its If-Range; several ranges get the whole file
-    if (!head && request.method === 'GET' && context?.acceptRanges !== false && typeof range === 'string' && SINGLE_RANGE.test(range)) {
+    if (!head && request.method === 'GET' && context.acceptRanges && typeof range === 'string' && SINGLE_RANGE.test(range)) {
       headers.range = range
       this.#ranged = true
       const ifRange = request.headers['if-range']
@@ -134,22 +134,18 @@ export class HTTPFile implements DownloadFile {
     }
     const timeout = this.#options.timeout ?? DEFAULT_TIMEOUT
     let response: Dispatcher.ResponseData
-    // the core closes the file only once open() settled: a client gone while the upstream is slow
-    // to answer would otherwise keep the upstream request until the timeout
-    const stopWatching = whenClientGone(request, () => this.#controller.abort())
     try {
       response = await undiciRequest(this.#url, {
         method: head ? 'HEAD' : 'GET',
         headers,
         dispatcher: redirecting(this.#options.dispatcher ?? getGlobalDispatcher()),
-        signal: this.#controller.signal,
+        // close() aborts it, and so does the client leaving while the upstream is slow to answer
+        signal: AbortSignal.any([this.#controller.signal, context.signal]),
         headersTimeout: timeout,
         bodyTimeout: timeout
       })
     } catch (error) {
       throw new BadGateway(upstreamFailure(error, timeout), { cause: error })
-    } finally {
-      stopWatching()
     }
     const { statusCode: status, headers: upstream, body } = response
     this.#body = body
@@ -232,23 +228,6 @@ export class HTTPFile implements DownloadFile {
     this.#controller.abort()
     this.#body?.destroy()
   }
-}
-
-interface Closing {
-  once (event: 'close', listener: () => void): unknown
-  off (event: 'close', listener: () => void): unknown
-}
-
-/**
- * Calls `gone` when the client goes away: its HTTP/2 stream, or its HTTP/1.x connection, closes
- * (the request itself may close earlier, once its body is read). Returns the unsubscription.
- */
-function whenClientGone (request: FastifyRequest, gone: () => void): () => void {
-  const raw = request.raw as unknown as { stream?: Closing, socket?: Closing | null }
-  const closing = raw.stream ?? raw.socket
-  if (closing == null) return ignore
-  closing.once('close', gone)
-  return () => { closing.off('close', gone) }
 }
 
 /** The name: the upstream's Content-Disposition filename, else the URL's last segment, decoded. */
