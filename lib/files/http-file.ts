@@ -6,7 +6,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import type { FastifyRequest } from 'fastify'
 import { parse as parseDisposition } from 'content-disposition'
 import { parse as parseContentType } from 'content-type'
-import { getGlobalDispatcher, interceptors, request as undiciRequest, type Dispatcher } from 'undici'
+import { Agent, interceptors, request as undiciRequest, type Dispatcher } from 'undici'
 import { anyString, checkOptions, integer, optionChecks, type Check } from '../check-options.js'
 import { BadGateway, FileNotFound, InvalidOption, describe } from '../errors.js'
 import { isFieldValue, isMediaType, isToken, toEntityTag } from '../http/field-values.js'
@@ -64,6 +64,11 @@ const OPTIONS = optionChecks<HTTPFileOptions>('HTTPFile', {
   dispatcher: dispatcherCheck,
   timeout: integer(1, 'a positive number of milliseconds')
 })
+
+// The default dispatcher: an Agent of the undici this package depends on. Not undici's global
+// dispatcher: on Node 22 and later, Node's own fetch installs there an Agent of its bundled undici,
+// whose handler interface the redirect interceptor of undici 7 cannot drive.
+let defaultAgent: Agent | undefined
 
 // each dispatcher gets its redirect-following twin once
 const following = new WeakMap<Dispatcher, Dispatcher>()
@@ -138,7 +143,7 @@ export class HTTPFile implements DownloadFile {
       response = await undiciRequest(this.#url, {
         method: head ? 'HEAD' : 'GET',
         headers,
-        dispatcher: redirecting(this.#options.dispatcher ?? getGlobalDispatcher()),
+        dispatcher: redirecting(this.#options.dispatcher ?? (defaultAgent ??= new Agent())),
         // close() aborts it, and so does the client leaving while the upstream is slow to answer
         signal: AbortSignal.any([this.#controller.signal, context.signal]),
         headersTimeout: timeout,
