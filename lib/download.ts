@@ -67,7 +67,7 @@ export class Download {
   #answered = false
   #committed: Record<string, string> | undefined
   #failed = false
-  /** Made for a file with an open(): aborted when the response is over. */
+  /** Made for a file with an open(): aborted when the response is over while open() (or a decision) runs. */
   #opening: AbortController | undefined
 
   constructor (readonly reply: FastifyReply) {
@@ -86,7 +86,9 @@ export class Download {
     const response = this.reply.raw
     response.once('close', () => {
       this.#over = true
-      this.#opening?.abort()
+      // only while something awaits: a settled open() needs no abort, and an abort costs a
+      // DOMException (stack and all) that every finished path download would otherwise pay
+      if (this.#busy) this.#opening?.abort()
       // a response that finished without the download's answer was sent by someone else
       if (!this.#answered && response.writableFinished) {
         const { reply } = this

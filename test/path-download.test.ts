@@ -2,7 +2,8 @@
 // files with every kind of name and link, asked for with curl (URLs sent as written), fetch and
 // node:http on HTTP/1.1, and with node:http2 and curl on h2c. Refusals go through Fastify's error
 // handler and leak nothing; no file descriptor outlives its response, whatever the outcome.
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { get as httpGet } from 'node:http'
 import * as http2 from 'node:http2'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -704,4 +705,68 @@ t.test('property: any sequence of outcomes, one after another or all at once, le
     }
   ), { numRuns: 40 })
   t.pass('no descriptor left by any sequence')
+})
+
+// ---------------------------------------------------------------------------------------------
+// A file that grows while it is sent (a log being written) is sent as stat'ed
+
+t.test('a file that grows while it is sent: the bytes stat\'ed, a complete response (HTTP/1.1 and HTTP/2)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fdv-growing-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const routes = (app: FastifyInstance): void => {
+    app.get<Star>('/files/*', { pathDownload: { root: dir } }, (request) => request.params['*'])
+  }
+  const app = Fastify()
+  await app.register(fastifyDownloadView)
+  routes(app)
+  const base = await listen(app)
+  t.teardown(() => app.close())
+  const h2 = Fastify({ http2: true })
+  await h2.register(fastifyDownloadView)
+  routes(h2 as unknown as FastifyInstance)
+  await h2.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => h2.close())
+  const address = h2.server.address()
+  if (address === null || typeof address === 'string') throw new Error('no address')
+
+  // 64 MiB: more than loopback's socket buffers take while the client holds the body
+  const original = Buffer.alloc(64 * MIB, 7)
+  for (const protocol of ['http/1.1', 'h2'] as const) {
+    const path = join(dir, `${protocol.replace('/', '')}.log`)
+    writeFileSync(path, original)
+    const chunks: Buffer[] = []
+    let resume = (): void => {}
+    const done = new Promise<{ status: number, length: string | undefined, complete: boolean }>((resolve, reject) => {
+      if (protocol === 'h2') {
+        const session = http2.connect(`http://127.0.0.1:${address.port}`)
+        session.on('error', reject)
+        const request = session.request({ ':path': `/files/${protocol.replace('/', '')}.log` }, { endStream: true })
+        let headers: http2.IncomingHttpHeaders = {}
+        request.on('response', (h) => { headers = h })
+        request.on('data', (chunk: Buffer) => { chunks.push(chunk); if (chunks.length === 1) request.pause() })
+        resume = () => request.resume()
+        request.on('error', reject)
+        request.on('close', () => {
+          resolve({ status: Number(headers[':status']), length: headers['content-length'], complete: request.rstCode === http2.constants.NGHTTP2_NO_ERROR && request.readableEnded })
+          session.close()
+        })
+      } else {
+        httpGet(`${base}/files/${protocol.replace('/', '')}.log`, (response) => {
+          response.on('data', (chunk: Buffer) => { chunks.push(chunk); if (chunks.length === 1) response.pause() })
+          resume = () => response.resume()
+          response.on('error', reject)
+          response.on('close', () => resolve({ status: response.statusCode ?? 0, length: response.headers['content-length'], complete: response.complete }))
+        }).on('error', reject)
+      }
+    })
+    await until(() => chunks.length > 0, 'the first bytes')
+    // the server still reads the file: what is appended now lies ahead of its read position
+    t.equal(descriptorsInto([path]).length, 1, `${protocol}: the file is open mid-body`)
+    appendFileSync(path, Buffer.alloc(MIB, 9))
+    resume()
+    const { status, length, complete } = await done
+    const body = Buffer.concat(chunks)
+    t.same([status, length, complete, body.length], [200, String(original.length), true, original.length], `${protocol}: a complete 200 of the stat'ed size`)
+    t.ok(body.equals(original), `${protocol}: the bytes as they were`)
+  }
 })

@@ -18,7 +18,7 @@ export interface HTTPFileOptions {
   name?: string | undefined
   /** Sent upstream with every request (credentials, a user agent...). */
   headers?: Record<string, string> | undefined
-  /** undici's Dispatcher (an Agent, a Pool, a ProxyAgent...); default the global one. */
+  /** undici's Dispatcher (an Agent, a Pool, a ProxyAgent...); default an Agent of this package's own. */
   dispatcher?: Dispatcher | undefined
   /** Milliseconds to wait for the upstream's headers, and between two body chunks (default 30000). */
   timeout?: number | undefined
