@@ -27,10 +27,13 @@ export function pinned (cpu, command, args) {
   return canPin ? ['taskset', ['-c', cpu, command, ...args]] : [command, args]
 }
 
-/** Starts `benchmarks/servers.js NAME` in its own process; resolves with { url, close }. */
-export async function startServer (name) {
-  const [command, args] = pinned(SERVER_CPU, process.execPath, [here('./servers.js'), name])
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+/**
+ * Starts `benchmarks/servers.js NAME` in its own process (on `cpu`, with `env` added to the
+ * environment); resolves with { url, pid, close }.
+ */
+export async function startServer (name, { cpu = SERVER_CPU, env = {} } = {}) {
+  const [command, args] = pinned(cpu, process.execPath, [here('./servers.js'), name])
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
   let output = ''
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start in 20 s`)), 20_000)

@@ -4,7 +4,8 @@ import { execFile } from 'node:child_process'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { alternate, curlDownload, generatorAlone, requestRate, SERVER_CPU, startServer } from './harness.js'
+import { diskBenchmark } from './disk.js'
+import { alternate, CLIENT_CPU, curlDownload, generatorAlone, requestRate, SERVER_CPU, startServer } from './harness.js'
 import { CSV_ROWS, LARGE_BYTES } from './servers.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
@@ -95,6 +96,38 @@ const benchmarks = {
     for (const name of ['range-contentfile', 'range-blob']) {
       const ratio = medians.get(name) / peer
       report('5. Ranges', `${name === 'range-blob' ? 'Blob' : 'ContentFile'} / @fastify/static rate`, `${ratio.toFixed(2)} (${medians.get(name).toFixed(0)} vs ${peer.toFixed(0)} req/s)`, '>= 1', ratio >= 1)
+    }
+  },
+
+  async 6 () {
+    // on-disk files (benchmarks/disk.js): reply.pathDownload against @fastify/static's reply.download
+    await diskBenchmark({ rounds: ROUNDS, seconds: Number(process.env.SECONDS ?? 5), report })
+  },
+
+  async 7 () {
+    // three processes on two CPUs: the upstream alone on the client CPU, the relay and curl on the
+    // server's (as benchmark 2: curl beside the server is steady on this machine)
+    console.error(`7. Remote file: ${LARGE_BYTES / MiB} MiB from a local upstream through the relay, curl on the relay's CPU, ${ROUNDS} rounds`)
+    const upstream = await startServer('large-node', { cpu: CLIENT_CPU })
+    try {
+      const env = { UPSTREAM: upstream.url }
+      const relays = ['remote-downloadview', 'remote-undici']
+      // a fresh relay per download, warmed by one whole download (the upstream ignores ranges)
+      const medians = await alternate(relays, ROUNDS, async (name) => {
+        const relay = await startServer(name, { env })
+        try {
+          await curlDownload(relay.url, { cpu: SERVER_CPU })
+          const { seconds, bytes } = await curlDownload(relay.url, { cpu: SERVER_CPU })
+          if (bytes !== LARGE_BYTES) throw new Error(`${name}: ${bytes} bytes`)
+          return LARGE_BYTES / seconds / MiB
+        } finally {
+          await relay.close()
+        }
+      })
+      const ratio = medians.get('remote-downloadview') / medians.get('remote-undici')
+      report('7. Remote file', 'HTTPFile / undici stream() piped into the reply, throughput', `${ratio.toFixed(3)} (${medians.get('remote-downloadview').toFixed(0)} vs ${medians.get('remote-undici').toFixed(0)} MiB/s)`, '>= 0.9', ratio >= 0.9)
+    } finally {
+      await upstream.close()
     }
   }
 }

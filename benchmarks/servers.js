@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { pipeline, Readable } from 'node:stream'
 import Fastify from 'fastify'
-import fastifyDownloadView, { BytesIteratorIO, ContentFile, TextIteratorIO, VirtualFile } from 'fastify-downloadview'
+import fastifyDownloadView, { BytesIteratorIO, ContentFile, HTTPFile, TextIteratorIO, VirtualFile } from 'fastify-downloadview'
 
 export const CSV_ROWS = Number(process.env.CSV_ROWS ?? 3_000_000)
 export const LARGE_BYTES = Number(process.env.LARGE_BYTES ?? 1024 ** 3)
@@ -101,6 +101,32 @@ const servers = {
     app.get('/range.bin', (request, reply) => reply.virtualDownload(blob, { basename: 'range.bin' }))
     return app
   },
+  // 7. Remote file: UPSTREAM (the large-node server) relayed
+  async 'remote-downloadview' () {
+    const app = Fastify()
+    await app.register(fastifyDownloadView)
+    app.get('/', { virtualDownload: true }, () => new HTTPFile(process.env.UPSTREAM, { name: 'large.bin' }))
+    return app
+  },
+  // the plain relay: undici's stream() writing the upstream body into the response, headers
+  // copied as the plugin sends them (type, length, attachment); no ranges, validators or checks
+  async 'remote-undici' () {
+    const { stream } = await import('undici')
+    const app = Fastify()
+    app.get('/', (request, reply) => {
+      reply.hijack()
+      stream(process.env.UPSTREAM, { method: 'GET' }, ({ statusCode, headers }) => {
+        reply.raw.writeHead(statusCode, {
+          'content-type': headers['content-type'],
+          'content-length': headers['content-length'],
+          'content-disposition': 'attachment; filename="large.bin"'
+        })
+        return reply.raw
+      }).catch((error) => reply.raw.destroy(error))
+    })
+    return app
+  },
+
   async 'range-static' () {
     const { default: fastifyStatic } = await import('@fastify/static')
     const root = mkdtempSync(join(tmpdir(), 'fdv-bench-'))
