@@ -5,7 +5,7 @@ import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { diskBenchmark } from './disk.js'
-import { alternate, CLIENT_CPU, curlDownload, generatorAlone, requestRate, SERVER_CPU, startServer } from './harness.js'
+import { alternate, CLIENT_CPU, curlDownload, generatorAlone, median, requestRate, SERVER_CPU, startServer } from './harness.js'
 import { CSV_ROWS, LARGE_BYTES } from './servers.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
@@ -67,12 +67,21 @@ const benchmarks = {
     const seconds = Number(process.env.SECONDS ?? 5)
     console.error(`3. Small file rate: autocannon, 10 connections, ${seconds} s per run, ${ROUNDS} rounds`)
     // a fresh server process per run: the rate of one process differs from the next by up to 20%
-    const medians = await alternate(['small-downloadview', 'small-fastify'], ROUNDS, (name) => withServers([name], async (servers) => {
+    // BASELINE_DIST=path/to/dist/index.js adds another build of the plugin, side by side
+    const contenders = ['small-downloadview', 'small-fastify', 'small-downloadview-events', ...(process.env.BASELINE_DIST === undefined ? [] : ['small-downloadview-baseline'])]
+    const medians = await alternate(contenders, ROUNDS, (name) => withServers([name], async (servers) => {
       await requestRate(servers[name].url, { seconds: 1 }) // warm-up
       return requestRate(servers[name].url, { seconds })
     }))
     const ratio = medians.get('small-downloadview') / medians.get('small-fastify')
     report('3. Small file rate', 'ours / hand-written rate', `${ratio.toFixed(3)} (${medians.get('small-downloadview').toFixed(0)} vs ${medians.get('small-fastify').toFixed(0)} req/s)`, '>= 0.95', ratio >= 0.95)
+    // delivery events (issue 14): nothing computed without a listener; with one, what it costs
+    const events = medians.get('small-downloadview-events') / medians.get('small-downloadview')
+    report('3. Small file rate', 'with a delivery-events subscriber / without', `${events.toFixed(3)} (${medians.get('small-downloadview-events').toFixed(0)} req/s)`, 'info', true)
+    if (medians.has('small-downloadview-baseline')) {
+      const baseline = medians.get('small-downloadview') / medians.get('small-downloadview-baseline')
+      report('3. Small file rate', 'ours / the BASELINE_DIST build', `${baseline.toFixed(3)} (${medians.get('small-downloadview-baseline').toFixed(0)} req/s)`, 'info', true)
+    }
   },
 
   async 4 () {
@@ -129,7 +138,67 @@ const benchmarks = {
     } finally {
       await upstream.close()
     }
+  },
+
+  async 8 () {
+    // a. resuming a generated export from its middle: the factory regenerates and skips the first
+    // half (time to first byte), against the whole download
+    console.error(`8a. Resume a generated export: ${CSV_ROWS.toLocaleString('en')} rows from its middle, ${ROUNDS} rounds`)
+    await withServers(['resume-downloadview'], async ({ 'resume-downloadview': server }) => {
+      const { bytes: size } = await curlDownload(server.url)
+      const middle = Math.floor(size / 2)
+      const timed = async (args) => {
+        const { stdout } = await promisify(execFile)('curl', ['-sS', '-o', '/dev/null', '-w', '%{time_starttransfer} %{time_total} %{size_download} %{http_code}', ...args, server.url])
+        const [first, total, bytes, status] = stdout.trim().split(' ').map(Number)
+        return { first, total, bytes, status }
+      }
+      const samples = { full: [], resumed: [] }
+      for (let round = 0; round <= ROUNDS; round++) {
+        const full = await timed([])
+        const resumed = await timed(['-H', `Range: bytes=${middle}-`, '-H', 'If-Range: "v1"'])
+        if (full.status !== 200 || full.bytes !== size || resumed.status !== 206 || resumed.bytes !== size - middle) throw new Error(`8a: ${JSON.stringify({ full, resumed })}`)
+        if (round > 0) {
+          samples.full.push(full)
+          samples.resumed.push(resumed)
+        }
+      }
+      const med = (list, key) => median(list.map((sample) => sample[key]))
+      const [fullFirst, fullTotal, resumedFirst, resumedTotal] = [med(samples.full, 'first'), med(samples.full, 'total'), med(samples.resumed, 'first'), med(samples.resumed, 'total')]
+      console.error(`  full: first byte ${fullFirst.toFixed(3)} s, total ${fullTotal.toFixed(3)} s (${(size / MiB).toFixed(0)} MiB); from the middle: first byte ${resumedFirst.toFixed(3)} s, total ${resumedTotal.toFixed(3)} s`)
+      report('8. Resume from the middle', 'resumed total / full total', `${(resumedTotal / fullTotal).toFixed(3)} (${resumedTotal.toFixed(3)} vs ${fullTotal.toFixed(3)} s; first byte after ${resumedFirst.toFixed(3)} s vs ${fullFirst.toFixed(3)} s)`, 'info: the first half is produced and skipped', true)
+      report('8. Resume from the middle', 'resumed first byte / full total', `${(resumedFirst / fullTotal).toFixed(3)}`, 'info: about 0.5 without seekable', true)
+    })
+
+    // b. ten ranges of a 1 GiB Blob: one multipart answer against ten single-range requests on
+    // one keep-alive connection (curl --next)
+    const parts = 10
+    const length = Math.floor(LARGE_BYTES / parts / 4)
+    const ranges = Array.from({ length: parts }, (_, i) => [i * Math.floor(LARGE_BYTES / parts), i * Math.floor(LARGE_BYTES / parts) + length - 1])
+    console.error(`8b. ${parts} ranges of ${(length / MiB).toFixed(1)} MiB of a ${LARGE_BYTES / MiB} MiB Blob: one multipart request vs ${parts} requests, ${ROUNDS} rounds`)
+    await withServers(['multipart-blob'], async ({ 'multipart-blob': server }) => {
+      const run = promisify(execFile)
+      const multipart = async () => {
+        const start = process.hrtime.bigint()
+        const { stdout } = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', '-H', `Range: bytes=${ranges.map(([a, b]) => `${a}-${b}`).join(',')}`, server.url])
+        const [status, bytes] = stdout.trim().split(' ').map(Number)
+        if (status !== 206 || bytes < parts * length) throw new Error(`8b multipart: ${stdout}`)
+        return Number(process.hrtime.bigint() - start) / 1e9
+      }
+      const singles = async () => {
+        const args = ranges.flatMap(([a, b], i) => [...(i === 0 ? [] : ['--next']), '-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download}\n', '-H', `Range: bytes=${a}-${b}`, server.url])
+        const start = process.hrtime.bigint()
+        const { stdout } = await run('curl', args)
+        const lines = stdout.trim().split('\n')
+        if (lines.length !== parts || lines.some((line) => line !== `206 ${length}`)) throw new Error(`8b singles: ${stdout}`)
+        return Number(process.hrtime.bigint() - start) / 1e9
+      }
+      const medians = await alternate(['multipart', 'singles'], ROUNDS, (name) => name === 'multipart' ? multipart() : singles())
+      const ratio = medians.get('singles') / medians.get('multipart')
+      console.error(`  one multipart request: ${medians.get('multipart').toFixed(3)} s; ${parts} requests: ${medians.get('singles').toFixed(3)} s`)
+      report('8. Several ranges', `${parts} single-range requests time / one multipart request`, `${ratio.toFixed(3)} (${medians.get('multipart').toFixed(3)} vs ${medians.get('singles').toFixed(3)} s, ${(parts * length / MiB).toFixed(0)} MiB)`, 'info', true)
+    })
   }
+
 }
 
 console.error(`fastify-downloadview benchmarks — Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`)

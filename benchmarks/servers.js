@@ -76,6 +76,26 @@ const servers = {
     app.get('/', (request, reply) => reply.virtualDownload(new ContentFile('Hello world!\n', { name: 'hello-world.txt' })))
     return app
   },
+  // the same, from another build of the plugin (BASELINE_DIST: its dist/index.js), e.g. the commit
+  // before a change, to compare side by side
+  async 'small-downloadview-baseline' () {
+    const { default: plugin, ContentFile: BaselineContentFile } = await import(pathToFileURL(process.env.BASELINE_DIST).href)
+    const app = Fastify()
+    await app.register(plugin)
+    app.get('/', (request, reply) => reply.virtualDownload(new BaselineContentFile('Hello world!\n', { name: 'hello-world.txt' })))
+    return app
+  },
+  // the same with a subscriber on the delivery events' channel: every download followed
+  async 'small-downloadview-events' () {
+    const { subscribe } = await import('node:diagnostics_channel')
+    let events = 0
+    subscribe('fastify-downloadview:download', () => { events++ })
+    const app = Fastify()
+    await app.register(fastifyDownloadView)
+    app.get('/', (request, reply) => reply.virtualDownload(new ContentFile('Hello world!\n', { name: 'hello-world.txt' })))
+    app.get('/events', () => String(events))
+    return app
+  },
   async 'small-fastify' () {
     const app = Fastify()
     app.get('/', (request, reply) => reply
@@ -124,6 +144,24 @@ const servers = {
         return reply.raw
       }).catch((error) => reply.raw.destroy(error))
     })
+    return app
+  },
+
+  // 8. Resumable generated files, several ranges
+  async 'resume-downloadview' () {
+    // the export's size, once, by producing it (as a user computes it once per version)
+    let size = 0
+    for (const row of csvRows()) size += Buffer.byteLength(row)
+    const app = Fastify()
+    await app.register(fastifyDownloadView)
+    app.get('/', { virtualDownload: true }, () => new VirtualFile(() => new TextIteratorIO(csvRows()), { name: 'export.csv', size, etag: '"v1"' }))
+    return app
+  },
+  async 'multipart-blob' () {
+    const blob = new Blob([Buffer.alloc(LARGE_BYTES, 'x')])
+    const app = Fastify()
+    await app.register(fastifyDownloadView)
+    app.get('/', (request, reply) => reply.virtualDownload(blob, { basename: 'large.bin' }))
     return app
   },
 

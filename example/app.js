@@ -7,9 +7,17 @@ import Fastify from 'fastify'
 import fastifyDownloadView, {
   ContentFile, HTTPFile, VirtualFile, TextIteratorIO, virtualDownloadRoute, pathDownloadRoute
 } from 'fastify-downloadview'
+import { DEMO_CUSTOMERS, demoShop, sqliteUnavailable } from './export.js'
 
 /** The directory of the on-disk files the /disk/ links serve (and nginx, when offloaded). */
 export const FILES = fileURLToPath(new URL('./files', import.meta.url))
+
+/**
+ * Why the SQLite export is left out, when better-sqlite3's binary was built for another Node line
+ * than the one running the demo (node_modules installed by another Node: `npm rebuild
+ * better-sqlite3` makes it this Node's); undefined when it is in.
+ */
+export const sqliteMissing = sqliteUnavailable()
 
 /**
  * The links of the index page, in order. A description is plain text; `backticks` mark a command,
@@ -21,6 +29,14 @@ export const examples = [
   { href: '/generated.txt', text: 'Generated file', description: 'a generator yielding "Hello ", "world!", "\\n" through TextIteratorIO (route option)' },
   { href: '/export.csv', text: 'Large CSV export', description: '1,000,000 rows streamed from a generator, never held in memory (virtualDownloadRoute)' },
   { href: '/async.txt', text: 'Async generator', description: 'lines from an async generator, e.g. a database cursor (virtualDownloadRoute)' },
+  ...(sqliteMissing === undefined
+    ? [{
+        href: '/customers.csv',
+        text: 'Resumable SQLite export',
+        // curl refuses -C - (--continue-at) together with -J (--remote-header-name): name the file with -o
+        description: `the customers table of an SQLite database (${DEMO_CUSTOMERS.toLocaleString('en')} rows, better-sqlite3) as CSV (csv-stringify, formulas escaped), streamed from the cursor as you read; its ETag is the table's version and its Content-Length exact, so it resumes with \`curl -C - -o customers.csv <this link>\` (example/export.js)`
+      }]
+    : []),
   {
     href: '/unicode',
     text: 'Non-ASCII file name',
@@ -160,6 +176,16 @@ export async function buildDemo (opts = {}, pluginOptions = {}) {
     url: '/async.txt',
     getFile: async () => new VirtualFile(new TextIteratorIO(countdown()), { name: 'countdown.txt' })
   }))
+
+  // A real export, resumable: example/export.js. The database is a new one in a temporary directory,
+  // seeded with the same rows on every start.
+  if (sqliteMissing === undefined) {
+    const shop = demoShop()
+    app.addHook('onClose', async () => shop.close())
+    app.route(virtualDownloadRoute({ url: '/customers.csv', getFile: shop.getFile }))
+  } else {
+    app.log.warn(`the SQLite export (/customers.csv) is left out: ${sqliteMissing}`)
+  }
 
   app.route(virtualDownloadRoute({
     url: '/unicode',

@@ -2,6 +2,7 @@ import { constants as http2, type ServerHttp2Stream } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
+import type { Delivery } from './events.js'
 import type { DownloadFile, OpenContext } from './types.js'
 
 /** The HTTP/2 stream behind a reply, or undefined on HTTP/1.x (Node's compatibility layer). */
@@ -69,6 +70,8 @@ export class Download {
   #failed = false
   /** Made for a file with an open(): aborted when the response is over while open() (or a decision) runs. */
   #opening: AbortController | undefined
+  /** Someone listens for the download's end (delivery events): what it delivered. */
+  delivery: Delivery | undefined
 
   constructor (readonly reply: FastifyReply) {
     // the client may be gone already (while getFile or a preHandler ran): 'close' would never come
@@ -89,13 +92,23 @@ export class Download {
       // only while something awaits: a settled open() needs no abort, and an abort costs a
       // DOMException (stack and all) that every finished path download would otherwise pay
       if (this.#busy) this.#opening?.abort()
+      const { delivery } = this
       // a response that finished without the download's answer was sent by someone else
       if (!this.#answered && response.writableFinished) {
         const { reply } = this
         reply.log.warn(`the reply of ${reply.request.method} ${reply.routeOptions.url} was sent before its download: an async handler must \`return reply.virtualDownload(...)\``)
       }
       this.#release()
+      delivery?.end()
     })
+  }
+
+  /** Delivery events are owed: the response's end is heard from now on, even for an answer in memory. */
+  follow (delivery: Delivery): void {
+    this.delivery = delivery
+    // gone already (while getFile or a preHandler ran): 'close' will not come again
+    if (this.#over) delivery.end()
+    else this.#listen()
   }
 
   /**
@@ -168,6 +181,7 @@ export class Download {
     this.#failed = true
     const { reply } = this
     const response = reply.raw
+    this.delivery?.failed(error, !response.headersSent)
     if (!response.headersSent) {
       // nothing was written: Fastify's error handler answers, without the download's headers
       for (const name of Object.keys(headers)) {
@@ -199,7 +213,12 @@ export class Download {
   fail (error: unknown): void {
     this.#release()
     // a client that left gets no answer and costs no error log
-    if (!this.#over && this.answering()) this.reply.send(error)
+    if (!this.#over && this.answering()) {
+      // a thrown value that is no Error (a string, an object) is still a failure, never a payload
+      const failure = error instanceof Error ? error : new Error(`the download failed with a non-Error: ${String(error)}`)
+      this.delivery?.failed(failure, true)
+      this.reply.send(failure)
+    }
   }
 
   /** close() for a file whose content will never start (HEAD, 304, 412, 416); failures are logged. */

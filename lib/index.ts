@@ -27,12 +27,13 @@ export {
   FileNotFound, InvalidOption, InvalidFile, InvalidFileField, ContentConsumed, SizeMismatch, ContentClosed,
   InvalidIteratorItem, NotRegistered, SerializedFile, Forbidden, InvalidPath, BadGateway
 } from './errors.js'
-export { VirtualFile, type VirtualContent, type VirtualFileOptions } from './files/virtual-file.js'
+export { VirtualFile, type VirtualContent, type VirtualFileOptions, type ContentFactory, type FactoryFileOptions } from './files/virtual-file.js'
 export { ContentFile, type ContentFileOptions } from './files/content-file.js'
 export { HTTPFile, type HTTPFileOptions } from './files/http-file.js'
 export { TextIteratorIO, type TextIteratorIOOptions } from './io/text-iterator-io.js'
 export { BytesIteratorIO, type BytesIteratorIOOptions } from './io/bytes-iterator-io.js'
 export { virtualDownloadRoute, type VirtualDownloadRouteOptions, type GetFile, type Downloadable } from './entry-points.js'
+export { DOWNLOAD_CHANNEL, type DownloadEvent, type OnDownloadEnd } from './events.js'
 export { contentDisposition, type ContentDispositionOptions } from './http/content-disposition.js'
 export { pathDownloadRoute, type PathDownloadRouteOptions, type GetPath, type GetPathResult } from './path-entry-points.js'
 export type {

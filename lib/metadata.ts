@@ -10,6 +10,12 @@ export const kOffload = Symbol('fastify-downloadview.offload')
  * upstream 206 or 416), which the decision then follows.
  */
 export const kRangeAnswer = Symbol('fastify-downloadview.rangeAnswer')
+/**
+ * Where a file whose content cannot seek (a VirtualFile's factory without `seekable`) offers it whole
+ * for a multipart answer: produced once, the parts cut from it in one pass.
+ */
+export const kOnePass = Symbol('fastify-downloadview.onePass')
+
 /** The slice the source answered with, or 'unsatisfiable' (its 416). */
 export type RangeAnswer = ByteRange | 'unsatisfiable'
 
@@ -24,6 +30,8 @@ export interface FileMetadata {
   readonly charset: string | undefined
   /** The file can serve a slice and its size is known. */
   readonly ranges: boolean
+  /** ...and several, one after the other (multipart/byteranges). */
+  readonly multipleRanges: boolean
   /** The internal-redirect headers of a file the reverse proxy sends (offload). */
   readonly offload: Record<string, string> | undefined
   /** The source's own answer to the Range (a remote file's upstream 206 or 416). */
@@ -52,6 +60,7 @@ export function readMetadata (file: DownloadFile): FileMetadata {
     contentType,
     charset,
     ranges: file.acceptsRanges === true && size !== undefined,
+    multipleRanges: file.acceptsMultipleRanges === true,
     offload: (file as { [kOffload]?: Record<string, string> })[kOffload],
     rangeAnswer: (file as { [kRangeAnswer]?: RangeAnswer })[kRangeAnswer]
   }

@@ -1,9 +1,13 @@
-import { boolean, string, type Check } from './check-options.js'
+import { boolean, func, integer, string, type Check } from './check-options.js'
+import type { OnDownloadEnd } from './events.js'
 import { InvalidOption, describe } from './errors.js'
 import { contentDisposition } from './http/content-disposition.js'
 import { contentType, DEFAULT_CHARSET } from './http/content-type.js'
 import { isFieldValue, isMediaType, isToken } from './http/field-values.js'
 import type { DownloadOptions } from './types.js'
+
+/** Range-specs a request may send by default (RFC 9110 §14.2 lets a server ignore a Range with many). */
+export const DEFAULT_MAX_RANGES = 16
 
 /** DownloadOptions resolved for one route (or one plugin context): everything per-request work can reuse. */
 export interface DownloadPlan {
@@ -13,6 +17,8 @@ export interface DownloadPlan {
   readonly charset: string | undefined
   readonly cacheControl: string | undefined
   readonly acceptRanges: boolean
+  readonly maxRanges: number
+  readonly onDownloadEnd: OnDownloadEnd | undefined
   /** Content-Disposition when it does not depend on the file (basename given). */
   readonly disposition: string | undefined
   /** Content-Type when it does not depend on the file (mimetype given, with a charset when text-like). */
@@ -27,7 +33,7 @@ export interface HeaderCacheEntry {
   readonly headers: readonly [contentType: string, disposition: string]
 }
 
-export const DOWNLOAD_OPTION_NAMES = ['attachment', 'basename', 'mimetype', 'charset', 'cacheControl', 'acceptRanges'] as const
+export const DOWNLOAD_OPTION_NAMES = ['attachment', 'basename', 'mimetype', 'charset', 'cacheControl', 'acceptRanges', 'maxRanges', 'onDownloadEnd'] as const
 
 export const DOWNLOAD_CHECKS = {
   attachment: boolean,
@@ -35,7 +41,9 @@ export const DOWNLOAD_CHECKS = {
   mimetype: string(isMediaType, 'a media type such as "text/csv"'),
   charset: string(isToken, 'a charset name such as "utf-8"'),
   cacheControl: string(isFieldValue, 'a header value without control characters'),
-  acceptRanges: boolean
+  acceptRanges: boolean,
+  maxRanges: integer(1, 'a positive integer'),
+  onDownloadEnd: func
 } satisfies Record<keyof DownloadOptions, Check>
 
 /** The checks of one family of options, by name (a table without a prototype), and their names. */
@@ -91,6 +99,8 @@ export function resolvePlan (defaults: DownloadOptions, overrides: DownloadOptio
     charset,
     cacheControl: options.cacheControl,
     acceptRanges: options.acceptRanges !== false,
+    maxRanges: options.maxRanges ?? DEFAULT_MAX_RANGES,
+    onDownloadEnd: options.onDownloadEnd,
     disposition: basename === undefined ? undefined : contentDisposition(basename, { type: dispositionType }),
     // with a charset of its own, or a type that takes none, the file cannot change Content-Type
     contentType: mimetype !== undefined && (charset !== undefined || contentType(mimetype, DEFAULT_CHARSET) === mimetype)

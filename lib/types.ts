@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import type { DownloadEvent } from './events.js'
 
 /** A slice of a file, inclusive at both ends, like HTTP's Range and fs.createReadStream. */
 export interface ByteRange {
@@ -32,6 +33,11 @@ export interface DownloadFile {
   readonly charset?: string | undefined
   /** True when stream(range) can serve a slice. */
   readonly acceptsRanges?: boolean | undefined
+  /**
+   * True when stream(range) may also be called once per part of a multipart/byteranges answer (in
+   * order, each part's stream ended or destroyed before the next); else several ranges get a 200.
+   */
+  readonly acceptsMultipleRanges?: boolean | undefined
   /** Trusted for If-Modified-Since when present (a property, so a wrapper may hold undefined). */
   readonly wasModifiedSince?: ((since: Date) => boolean | Promise<boolean>) | undefined
   /** Awaited before anything else; may fill in the fields above. */
@@ -66,6 +72,16 @@ export interface DownloadOptions {
   cacheControl?: string | undefined
   /** Honour Range when the file can serve a slice and its size is known (default true). */
   acceptRanges?: boolean | undefined
+  /**
+   * Most range-specs one request may send (default 16): more, and the Range header is ignored (a
+   * full 200). Two or more ranges get a multipart/byteranges 206; 1 turns that off.
+   */
+  maxRanges?: number | undefined
+  /**
+   * Called once per response to a file when it is over, with what was delivered (also published on
+   * the `fastify-downloadview:download` diagnostics channel). A throw is logged and changes nothing.
+   */
+  onDownloadEnd?: ((event: DownloadEvent) => void) | undefined
 }
 
 /** How on-disk files are found and validated: with DownloadOptions, a path download's options. */

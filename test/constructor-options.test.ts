@@ -46,9 +46,9 @@ const notAHighWaterMark: Array<[string, unknown, string]> = [
 const constructors: Record<string, Constructor> = {
   VirtualFile: {
     make: (options) => new VirtualFile('Hello', options as never),
-    known: ['name', 'size', 'modifiedTime', 'etag', 'contentType', 'charset', 'wasModifiedSince'],
-    valid: { name: 'a.txt', size: 5, modifiedTime, etag: '"v1"', contentType: 'text/plain', charset: 'utf-8', wasModifiedSince },
-    unknown: ['nmae', 'encoding', 'seekable', 'highWaterMark', 'Name'],
+    known: ['name', 'size', 'modifiedTime', 'etag', 'contentType', 'charset', 'wasModifiedSince', 'seekable'],
+    valid: { name: 'a.txt', size: 5, modifiedTime, etag: '"v1"', contentType: 'text/plain', charset: 'utf-8', wasModifiedSince, seekable: false },
+    unknown: ['nmae', 'encoding', 'highWaterMark', 'Name'],
     wrong: [
       ...notAString('name'),
       ['size', -1, 'must be a non-negative integer, got -1'],
@@ -62,7 +62,9 @@ const constructors: Record<string, Constructor> = {
       ...notAString('contentType'),
       ...notAString('charset'),
       ['wasModifiedSince', true, 'must be a function, got boolean'],
-      ['wasModifiedSince', {}, 'must be a function, got an instance of Object']
+      ['wasModifiedSince', {}, 'must be a function, got an instance of Object'],
+      ['seekable', 'yes', 'must be a boolean, got string'],
+      ['seekable', 1, 'must be a boolean, got number']
     ]
   },
   ContentFile: {

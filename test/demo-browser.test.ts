@@ -29,6 +29,12 @@ type Expected =
   /** Shown as a page: its text. */
   | { shown: string }
 
+/** example/export.js, typed here (the project type-checks no JavaScript). */
+interface ExportModule { sqliteUnavailable: () => string | undefined }
+const shop = await import(new URL('../example/export.js', import.meta.url).href) as ExportModule
+/** The SQLite export is on the index page when better-sqlite3 loads on this Node (see test/demo.test.ts). */
+const SQLITE = shop.sqliteUnavailable() === undefined
+
 const expected: Record<string, Expected> = {
   '/hello.txt': { download: 'hello-world.txt', content: HELLO },
   '/stringio.txt': { download: 'hello-stringio.txt', content: HELLO },
@@ -53,6 +59,12 @@ const expected: Record<string, Expected> = {
 t.test('the demo in Chromium', async (t) => {
   const demo = await startDemo(t)
   const index = new URL('/', demo.url).href
+  if (SQLITE) {
+    // the CSV of the demo's database (its rows are checked by test/demo.test.ts): what the browser
+    // must save is what the demo sends
+    const response = await withTimeout(fetch(new URL('/customers.csv', demo.url)), TIMEOUT, 'GET /customers.csv')
+    expected['/customers.csv'] = { download: 'customers.csv', content: Buffer.from(await withTimeout(response.arrayBuffer(), TIMEOUT, 'the CSV')) }
+  }
 
   const browser = await withTimeout(
     chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: TIMEOUT }),

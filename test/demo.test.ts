@@ -4,6 +4,7 @@ import t, { type Test } from 'tap'
 import { execFile } from 'node:child_process'
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { parse } from 'csv-parse/sync'
 import { ROOT, describedAs, htmlText, resumableBytes, startDemo, withTimeout } from './demo-harness.js'
 import { startNginxWith, type NginxSetup } from './protocols.js'
 
@@ -45,6 +46,19 @@ const ROWS = 1_000_000
 const FILES = join(ROOT, 'example', 'files')
 const NOTES = await readFile(join(FILES, 'notes.txt'))
 const DEPENSES = await readFile(join(FILES, 'dépenses-2026.csv'))
+
+/** example/export.js, typed here (the project type-checks no JavaScript). */
+interface ExportModule {
+  COLUMNS: string[]
+  DEMO_CUSTOMERS: number
+  sqliteUnavailable: () => string | undefined
+}
+const shop = await import(new URL('../example/export.js', import.meta.url).href) as ExportModule
+/**
+ * The SQLite export is on the index page when better-sqlite3 loads on this Node: on the Node that
+ * installed node_modules, not on the other lines .ci/run tests (its binary is that Node's).
+ */
+const SQLITE = shop.sqliteUnavailable() === undefined
 
 interface Expected {
   /** The name `curl -OJ` saves the file under. */
@@ -112,6 +126,23 @@ const expected: Record<string, Expected> = {
     ranges: false,
     check: hasContent('10...\n9...\n8...\n7...\n6...\n5...\n4...\n3...\n2...\n1...\nLiftoff!\n')
   },
+  ...(SQLITE
+    ? {
+        '/customers.csv': {
+          file: 'customers.csv',
+          type: 'text/csv; charset=utf-8',
+          disposition: 'attachment; filename="customers.csv"',
+          ranges: true,
+          check: async (t: Test, path: string) => {
+            const records = parse(await readFile(path), { bom: true }) as string[][]
+            t.same(records[0], shop.COLUMNS, 'the header line')
+            t.equal(records.length, shop.DEMO_CUSTOMERS + 1, `a header line and ${shop.DEMO_CUSTOMERS} rows`)
+            t.same(records[1]?.slice(0, 2), ['1', 'Ada Lovelace'], 'the first row')
+            t.match(records.find((record) => record[1]?.includes('HYPERLINK'))?.[1], /^'=HYPERLINK\(/, 'a formula cell, escaped')
+          }
+        }
+      }
+    : {}),
   '/unicode': {
     // curl -J reads the plain filename= parameter: the ASCII fallback
     file: 'rapport-ete-2026.csv',
@@ -270,6 +301,28 @@ async function resumes (t: Test, href: string): Promise<void> {
 
 t.test('/resumable.bin and /remote.bin resume with the command the index page gives', async (t) => {
   for (const href of ['/resumable.bin', '/remote.bin']) await t.test(href, (t) => resumes(t, href))
+})
+
+t.test('/customers.csv, the SQLite export, resumes with the command the index page gives', { skip: SQLITE ? false : 'better-sqlite3 does not load on this Node line: the demo leaves the export out' }, async (t) => {
+  const url = new URL('/customers.csv', demo.url).href
+  const dir = t.testdir()
+  const whole = parseHeaders(await curl(['-sS', '--fail', '-o', 'whole.csv', '-D', '-', url], dir))
+  const full = await readFile(join(dir, 'whole.csv'))
+  t.equal(whole.headers['content-length'], String(full.length), 'Content-Length is the size of the CSV')
+  t.match(whole.headers.etag, /^"[0-9a-f]{16}-v1"$/, 'the ETag: the database and the table\'s version')
+  const half = Math.floor(full.length / 2)
+  const first = parseHeaders(await curl(['-sS', '--fail', '-r', `0-${half - 1}`, '-o', 'customers.csv', '-D', '-', url], dir))
+  t.equal(first.status, 206, 'the first half')
+  const code = /<code>(curl\b[^<]*)<\/code>/.exec(describedAs(html, '/customers.csv'))?.[1]
+  t.ok(code, 'the index page gives a curl command to resume')
+  const command = htmlText(code ?? '')
+  t.match(command, /\s-C -(\s|$)/, 'the command resumes (-C -)')
+  const [program, ...args] = command.replace('<this link>', url).trim().split(/\s+/)
+  t.equal(program, 'curl', 'a curl command')
+  const rest = parseHeaders(await curl(['-sS', '--fail', '-D', '-', ...args], dir))
+  t.equal(rest.status, 206, `${command} asks for the rest`)
+  t.equal(rest.headers['content-range'], `bytes ${half}-${full.length - 1}/${full.length}`, 'Content-Range of the rest')
+  t.ok((await readFile(join(dir, 'customers.csv'))).equals(full), 'the resumed file is the whole file')
 })
 
 t.test('/resumable.bin answers conditional requests', async (t) => {

@@ -85,7 +85,9 @@ t.test('ranges', async (t) => {
     [{ range: 'bytes=7-' }, 206, '789', 'bytes 7-9/10'],
     [{ range: 'bytes=-2' }, 206, '89', 'bytes 8-9/10'],
     [{ range: 'bytes=10-' }, 416, '', 'bytes */10'],
-    [{ range: 'bytes=0-1,4-5' }, 200, '0123456789', undefined],
+    // several ranges closer than 80 bytes: merged into one
+    [{ range: 'bytes=0-1,4-5' }, 206, '012345', 'bytes 0-5/10'],
+    [{ range: 'bytes=0-1,4-x' }, 200, '0123456789', undefined],
     [{ range: 'bytes=5-1' }, 200, '0123456789', undefined],
     [{ range: 'lines=1-2' }, 200, '0123456789', undefined],
     [{ range: 'bytes=2-3', 'if-range': '"v1"' }, 206, '23', 'bytes 2-3/10'],

@@ -7,7 +7,7 @@ const stream = (): string => ''
 t.test('fields are read once and checked', async (t) => {
   const mtime = new Date('2026-01-02T03:04:05Z')
   t.same(readMetadata({ name: 'a.txt', size: 3, modifiedTime: mtime, etag: 'x', contentType: 'text/plain', charset: 'utf-8', acceptsRanges: true, stream }), {
-    name: 'a.txt', size: 3, modifiedTime: mtime, etag: '"x"', contentType: 'text/plain', charset: 'utf-8', ranges: true
+    name: 'a.txt', size: 3, modifiedTime: mtime, etag: '"x"', contentType: 'text/plain', charset: 'utf-8', ranges: true, multipleRanges: false
   })
   t.equal(readMetadata({ acceptsRanges: true, stream }).ranges, false, 'no ranges without a size')
   t.equal(readMetadata({ size: 3, stream }).ranges, false, 'no ranges unless the file can slice')

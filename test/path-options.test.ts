@@ -92,7 +92,7 @@ t.test('the DownloadPlan: download options merged, path options left out', async
 })
 
 t.test('the checks of the path options', async (t) => {
-  t.same([...PATH_OPTION_NAMES].sort(), ['acceptRanges', 'attachment', 'basename', 'cacheControl', 'charset', 'dotfiles', 'etag', 'immutable', 'lastModified', 'maxAge', 'mimetype', 'offload', 'root'])
+  t.same([...PATH_OPTION_NAMES].sort(), ['acceptRanges', 'attachment', 'basename', 'cacheControl', 'charset', 'dotfiles', 'etag', 'immutable', 'lastModified', 'maxAge', 'maxRanges', 'mimetype', 'offload', 'onDownloadEnd', 'root'])
   const invalid: Array<[options: Record<string, unknown>, message: string]> = [
     [{ root: '' }, '"root": must be a non-empty directory path, got ""'],
     [{ root: 5 }, '"root": must be a string, got number'],

@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import ts from 'typescript'
 import { assertDownloadResponse } from '../lib/testing.js'
+import { parseByteranges } from './fixtures/byteranges.js'
 
 const run = promisify(execFile)
 const root = new URL('..', import.meta.url)
@@ -69,17 +70,22 @@ async function writeTree (dir: string, tree: Tree): Promise<void> {
  * fastify linked in its node_modules, as installed): tap's fixtures live under `.tap/`, a dot
  * folder that an absolute path download would refuse.
  */
-async function appOf (t: Test, snippet: Snippet, files: Tree = {}): Promise<FastifyInstance> {
+/** The module of the last snippet appOf() ran: what else it exports. */
+let lastModule: Record<string, unknown> = {}
+
+async function appOf (t: Test, snippet: Snippet, files: Tree = {}, modules: readonly string[] = []): Promise<FastifyInstance> {
   t.match(snippet.code, /\nawait app\.listen\(\{ port: 3000 \}\)\n$/, 'ends by listening')
   const dir = await mkdtemp(join(tmpdir(), 'fdv-readme-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   await writeTree(dir, { ...files, 'package.json': '{ "type": "module" }\n' })
   await mkdir(join(dir, 'node_modules'))
   await symlink(fileURLToPath(root), join(dir, 'node_modules', pkg.name))
-  await symlink(fileURLToPath(new URL('node_modules/fastify', root)), join(dir, 'node_modules', 'fastify'))
+  for (const name of ['fastify', ...modules]) await symlink(fileURLToPath(new URL(`node_modules/${name}`, root)), join(dir, 'node_modules', name))
   const file = join(dir, `snippet.${snippet.lang === 'ts' ? 'ts' : 'mjs'}`)
   await writeFile(file, snippet.code.replace('await app.listen({ port: 3000 })', 'export default app').replace('{ logger: true }', ''))
-  const { default: app } = await import(pathToFileURL(file).href) as { default: FastifyInstance }
+  const module = await import(pathToFileURL(file).href) as { default: FastifyInstance }
+  lastModule = module
+  const app = module.default
   t.teardown(() => app.close())
   return app
 }
@@ -200,6 +206,46 @@ const runners: Record<string, (t: Test, snippet: Snippet) => Promise<void>> = {
     t.equal((await app.inject('/exports/8')).statusCode, 404, 'no such row: FileNotFound from open()')
   },
 
+  async factory (t, snippet) {
+    const app = await appOf(t, snippet)
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+    const whole = await app.inject('/export.csv')
+    t.equal(whole.statusCode, 200)
+    t.same([whole.headers['accept-ranges'], whole.headers.etag, whole.headers['content-length']], ['bytes', '"v7"', String(whole.rawPayload.length)])
+    t.equal(whole.body.split('\n')[1], '0,user0@example.com,0')
+    // curl -C - after a download cut at a third: the rest, then the bytes of the whole
+    const dir = await mkdtemp(join(tmpdir(), 'fdv-readme-resume-'))
+    t.teardown(() => rm(dir, { recursive: true, force: true }))
+    const partial = join(dir, 'export.csv')
+    await writeFile(partial, whole.rawPayload.subarray(0, Math.floor(whole.rawPayload.length / 3)))
+    const { stdout } = await run('curl', ['-sS', '-C', '-', '-o', partial, '-w', '%{http_code}', `${base}/export.csv`])
+    t.equal(stdout, '206', 'curl -C - resumes')
+    t.ok((await readFile(partial)).equals(whole.rawPayload), 'resumed: the bytes of a whole download')
+    // a new version: the old validator gets the whole file
+    const stale = await app.inject({ url: '/export.csv', headers: { range: 'bytes=100-', 'if-range': '"v6"' } })
+    t.equal(stale.statusCode, 200)
+    // the seekable file: first and last 100 bytes in one multipart answer
+    const parts = await app.inject({ url: '/movie.mp4', headers: { range: 'bytes=0-99,-100' } })
+    t.equal(parts.statusCode, 206)
+    t.match(parts.headers['content-type'], /^multipart\/byteranges; boundary=/)
+    t.same(parseByteranges(parts.headers['content-type'] as string, parts.rawPayload).map(({ start, end, size }) => [start, end, size]), [[0, 99, 10_000_000], [9_999_900, 9_999_999, 10_000_000]])
+  },
+
+  async 'delivery-events' (t, snippet) {
+    const app = await appOf(t, snippet)
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+    const { downloads, audit } = lastModule as { downloads: Map<string, number>, audit: string[] }
+    const first = await fetch(`${base}/report.pdf`, { headers: { range: 'bytes=0-4' } })
+    t.equal(await first.text(), '%PDF-')
+    const rest = await fetch(`${base}/report.pdf`, { headers: { range: 'bytes=5-' } })
+    t.equal(await rest.text(), '1.7 ...')
+    for (let i = 0; i < 100 && audit.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    t.same(audit, ['127.0.0.1 report.pdf 206 0-4 5 complete', '127.0.0.1 report.pdf 206 5-11 7 complete'])
+    t.same([...downloads], [['report.pdf', 1]], 'counted once')
+  },
+
   async 'path-download' (t, snippet) {
     const app = await appOf(t, snippet, diskFiles)
     const file = await app.inject('/files/sub/b.csv')
@@ -291,6 +337,66 @@ const runners: Record<string, (t: Test, snippet: Snippet) => Promise<void>> = {
     t.equal(part.body, '%PDF-1.7')
     t.equal((await app.inject('/reports/7')).statusCode, 404, 'upstream 404')
     t.equal((await app.inject('/reports/8')).statusCode, 502, 'upstream 500')
+  },
+
+  async 'sqlite-export' (t, snippet) {
+    // better-sqlite3 is a native addon built for the Node that installed node_modules (.ci/run: the
+    // machine's Node 20); on another Node line it does not load
+    const { sqliteUnavailable } = await import(new URL('example/export.js', root).href) as { sqliteUnavailable: () => string | undefined }
+    const missing = sqliteUnavailable()
+    if (missing !== undefined) return t.plan(0, `better-sqlite3 does not load on this Node line: ${missing}`)
+    const dir = await mkdtemp(join(tmpdir(), 'fdv-readme-shop-'))
+    t.teardown(() => rm(dir, { recursive: true, force: true }))
+    const file = join(dir, 'shop.db')
+    process.env.SHOP_DB = file
+    t.teardown(() => { delete process.env.SHOP_DB })
+    const app = await appOf(t, snippet, {}, ['better-sqlite3', 'csv-stringify'])
+    // another connection writes, as another program would: the triggers bump the version all the same
+    const { default: Database } = await import('better-sqlite3')
+    const writer = new Database(file)
+    t.teardown(() => writer.close())
+    const insert = writer.prepare('INSERT INTO customers (name, email) VALUES (?, ?)')
+    writer.transaction(() => {
+      insert.run('Smith, John', 'john@example.com')
+      insert.run('=HYPERLINK("https://attacker.example","Click")', 'mallory@example.com')
+      insert.run('Zoë "Z" Ångström', 'zoe@example.com')
+      for (let i = 4; i <= 2000; i++) insert.run(`Customer ${i}`, `customer${i}@example.com`)
+    })()
+    const whole = await app.inject('/customers.csv')
+    t.equal(whole.statusCode, 200)
+    t.same([whole.headers['accept-ranges'], whole.headers['content-length']], ['bytes', String(whole.rawPayload.length)])
+    t.match(whole.headers.etag, /^"[0-9a-f]{16}-v2001"$/, 'the table\'s version: 1, and 2000 inserts')
+    const { parse } = await import('csv-parse/sync')
+    const records = parse(whole.rawPayload) as string[][]
+    t.same(records.slice(0, 4), [['id', 'name', 'email'], ['1', 'Smith, John', 'john@example.com'],
+      ['2', '\'=HYPERLINK("https://attacker.example","Click")', 'mallory@example.com'], ['3', 'Zoë "Z" Ångström', 'zoe@example.com']], 'quoted, formulas escaped')
+    t.equal(records.length, 2001)
+    // curl -C - after a download cut at a third: the rest, then the bytes of the whole
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/customers.csv`
+    const partial = join(dir, 'customers.csv')
+    await writeFile(partial, whole.rawPayload.subarray(0, Math.floor(whole.rawPayload.length / 3)))
+    const { stdout } = await run('curl', ['-sS', '-C', '-', '-o', partial, '-w', '%{http_code}', url])
+    t.equal(stdout, '206', 'curl -C - resumes')
+    t.ok((await readFile(partial)).equals(whole.rawPayload), 'resumed: the bytes of a whole download')
+    // a write: the old ETag's If-Range gets the whole new file
+    writer.prepare('UPDATE customers SET email = ? WHERE id = 1').run('smith@example.com')
+    const stale = await app.inject({ url: '/customers.csv', headers: { range: 'bytes=100-', 'if-range': whole.headers.etag as string } })
+    t.equal(stale.statusCode, 200, 'If-Range with the old ETag: the whole file')
+    t.match(stale.headers.etag, /-v2002"$/, 'the new version')
+    t.equal(stale.headers['content-length'], String(stale.rawPayload.length))
+    t.match(stale.body, /^id,name,email\n1,"Smith, John",smith@example\.com\n/)
+    const head = await app.inject({ method: 'HEAD', url: '/customers.csv' })
+    t.equal(head.headers['content-length'], stale.headers['content-length'], 'HEAD: the size, from the cache')
+    // every download's connection closed: no reader keeps the WAL from being checkpointed whole
+    // (the snapshots close when their responses do, a moment after inject() resolves)
+    let checkpoint: { log: number, checkpointed: number } | undefined
+    for (let i = 0; i < 100; i++) {
+      checkpoint = (writer.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number, checkpointed: number }>)[0]
+      if (checkpoint?.checkpointed === checkpoint?.log) break
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    t.equal(checkpoint?.checkpointed, checkpoint?.log, 'no reader left open')
   },
 
   async testing (t, { code }) {

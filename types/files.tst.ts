@@ -7,6 +7,7 @@ import {
   TextIteratorIO,
   VirtualFile,
   type ByteRange,
+  type ContentFactory,
   type DownloadFile
 } from 'fastify-downloadview'
 import { describe, expect, test } from 'tstyche'
@@ -72,6 +73,21 @@ describe('VirtualFile', () => {
     expect(file.stream).type.toBeCallableWith({ start: 0, end: 9 })
   })
 
+  test('accepts a content factory, seekable or not, returning any content or a promise of it', () => {
+    expect(VirtualFile).type.toBeConstructableWith(() => textLines(), { size: 13, etag: 'v1' })
+    expect(VirtualFile).type.toBeConstructableWith(async () => Readable.from(['x']), { size: 1, modifiedTime: new Date() })
+    expect(VirtualFile).type.toBeConstructableWith(() => new Blob(['x']))
+    expect(VirtualFile).type.toBeConstructableWith((range?: ByteRange) => range === undefined ? 'whole' : 'slice', { size: 5, etag: 'v1', seekable: true })
+    const factory: ContentFactory = (range) => Buffer.alloc(range === undefined ? 10 : range.end - range.start + 1)
+    expect(VirtualFile).type.toBeConstructableWith(factory, { seekable: true })
+    expect(new VirtualFile(factory).acceptsMultipleRanges).type.toBe<boolean>()
+    expect(VirtualFile).type.not.toBeConstructableWith(() => 42)
+    expect(VirtualFile).type.not.toBeConstructableWith(async () => null)
+    expect(VirtualFile).type.not.toBeConstructableWith(() => 'x', { seekable: 'yes' })
+    // a factory of a factory is no content
+    expect(VirtualFile).type.not.toBeConstructableWith(() => () => 'x')
+  })
+
   test('rejects content that is not text, bytes, a Blob, a stream or an iterable', () => {
     expect(VirtualFile).type.not.toBeConstructableWith(42)
     expect(VirtualFile).type.not.toBeConstructableWith(null)
@@ -79,7 +95,7 @@ describe('VirtualFile', () => {
     expect(VirtualFile).type.not.toBeConstructableWith([1, 2, 3])
     expect(VirtualFile).type.not.toBeConstructableWith()
 
-    // @ts-expect-error Argument of type 'number' is not assignable to parameter of type 'VirtualContent'.
+    // @ts-expect-error No overload matches this call.
     new VirtualFile(42) // eslint-disable-line no-new
   })
 
@@ -93,7 +109,7 @@ describe('VirtualFile', () => {
     expect(VirtualFile).type.not.toBeConstructableWith('x', { nmae: 'x.txt' })
     expect(VirtualFile).type.not.toBeConstructableWith('x', { name: 'x.txt', contenType: 'text/plain' })
     expect(VirtualFile).type.not.toBeConstructableWith('x', { seekable: true })
-    expect(new VirtualFile('x', { nmae: 'x.txt' })).type.toRaiseError(2353)
+    expect(new VirtualFile('x', { nmae: 'x.txt' })).type.toRaiseError(2769)
     expect(new VirtualFile('x', { name: 'x.txt', etga: '"v1"' })).type.toRaiseError("'etga' does not exist in type 'VirtualFileOptions'")
     expect(VirtualFile).type.toBeConstructableWith('x', { name: undefined, size: undefined })
   })
@@ -217,6 +233,7 @@ describe('DownloadFile', () => {
       contentType?: string
       charset?: string
       readonly acceptsRanges = true
+      readonly acceptsMultipleRanges = true
       async open (request: FastifyRequest): Promise<void> {
         this.name = request.url
         this.size = 3

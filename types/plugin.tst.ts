@@ -1,7 +1,9 @@
 // The plugin's exports and registration, as a consumer sees them (through package.json `exports`).
-import Fastify, { type FastifyPluginAsync, type FastifyPluginCallback } from 'fastify'
+import Fastify, { type FastifyPluginAsync, type FastifyPluginCallback, type FastifyRequest } from 'fastify'
 import fastifyDownloadView, {
   fastifyDownloadView as namedFastifyDownloadView,
+  type ByteRange,
+  type DownloadEvent,
   type DownloadOptions
 } from 'fastify-downloadview'
 import { describe, expect, test } from 'tstyche'
@@ -25,6 +27,8 @@ describe('plugin export', () => {
       charset?: string
       cacheControl?: string
       acceptRanges?: boolean
+      maxRanges?: number
+      onDownloadEnd?: (event: DownloadEvent) => void
     }>()
   })
 })
@@ -39,7 +43,13 @@ describe('app.register', () => {
       mimetype: 'text/csv',
       charset: 'utf-8',
       cacheControl: 'no-store',
-      acceptRanges: false
+      acceptRanges: false,
+      maxRanges: 4,
+      onDownloadEnd (event) {
+        expect(event.outcome).type.toBe<'complete' | 'aborted' | 'error'>()
+        expect(event.ranges).type.toBe<ByteRange[] | undefined>()
+        expect(event.request).type.toBe<FastifyRequest>()
+      }
     })
     // Fastify's own register options come along with the plugin's
     await app.register(fastifyDownloadView, { prefix: '/downloads', attachment: false })
@@ -53,6 +63,8 @@ describe('app.register', () => {
     expect(app.register).type.not.toBeCallableWith(fastifyDownloadView, { basename: 5 })
     expect(app.register).type.not.toBeCallableWith(fastifyDownloadView, { cacheControl: 3600 })
     expect(app.register).type.not.toBeCallableWith(fastifyDownloadView, { acceptRanges: 'bytes' })
+    expect(app.register).type.not.toBeCallableWith(fastifyDownloadView, { maxRanges: '16' })
+    expect(app.register).type.not.toBeCallableWith(fastifyDownloadView, { onDownloadEnd: 'log' })
 
     // @ts-expect-error No overload matches this call
     void app.register(fastifyDownloadView, { attachment: 'yes' })

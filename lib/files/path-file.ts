@@ -25,7 +25,8 @@ export class PathFile implements DownloadFile {
   size: number | undefined
   modifiedTime: Date | undefined
   etag: string | undefined
-  readonly acceptsRanges = true;
+  readonly acceptsRanges = true
+  readonly acceptsMultipleRanges = true;
   [kOffload]: Record<string, string> | undefined
   readonly #path: string
   readonly #plan: PathPlan

@@ -1,12 +1,20 @@
 import { Readable } from 'node:stream'
-import { anyString, checkOptions, func, integer, optionChecks, validDate } from '../check-options.js'
-import { ContentConsumed, InvalidFile, SerializedFile, describe } from '../errors.js'
+import { anyString, boolean, checkOptions, func, integer, optionChecks, validDate } from '../check-options.js'
+import { ContentConsumed, InvalidFile, InvalidOption, SerializedFile, describe } from '../errors.js'
 import type { ByteRange, DownloadFile, StreamContent } from '../types.js'
 import { TextIteratorIO } from '../io/text-iterator-io.js'
-import { toBuffer } from './content.js'
+import { SlicesReadable, type PartSource } from '../io/slices.js'
+import { kOnePass } from '../metadata.js'
+import { toBody, toBuffer } from './content.js'
 
 /** What a VirtualFile can wrap: whatever stream() may return, or a Blob. */
 export type VirtualContent = StreamContent | Blob
+
+/**
+ * Content produced afresh for each response that sends a body. Called with no argument, unless
+ * the file is `seekable`: then with the range to produce (undefined for the whole file).
+ */
+export type ContentFactory = (range?: ByteRange) => VirtualContent | Promise<VirtualContent>
 
 export interface VirtualFileOptions {
   name?: string | undefined
@@ -19,14 +27,21 @@ export interface VirtualFileOptions {
   wasModifiedSince?: ((since: Date) => boolean | Promise<boolean>) | undefined
 }
 
-const OPTIONS = optionChecks<VirtualFileOptions>('VirtualFile', {
+/** The options of a VirtualFile whose content is a factory. */
+export interface FactoryFileOptions extends VirtualFileOptions {
+  /** The factory produces the range it is handed (undefined: the whole file); default false. */
+  seekable?: boolean | undefined
+}
+
+const OPTIONS = optionChecks<FactoryFileOptions>('VirtualFile', {
   name: anyString,
   size: integer(0, 'a non-negative integer'),
   modifiedTime: validDate,
   etag: anyString,
   contentType: anyString,
   charset: anyString,
-  wasModifiedSince: func
+  wasModifiedSince: func,
+  seekable: boolean
 })
 
 /**
@@ -46,6 +61,46 @@ export class CheckedOptions implements VirtualFileOptions {
 }
 
 const SMALL_BLOB = 64 * 1024
+const EMPTY = Buffer.alloc(0)
+
+/** A factory's content, as stream() content (a Blob streamed); a promise of it when it is one. */
+function produce (factory: ContentFactory, range: ByteRange | undefined): StreamContent | Promise<StreamContent> {
+  const content = range === undefined ? factory() : factory(range)
+  return content instanceof Promise ? content.then(streamable) : streamable(content)
+}
+
+function streamable (content: VirtualContent): StreamContent {
+  return content instanceof Blob ? content.stream() : content
+}
+
+/**
+ * Content that is still a promise, as a stream of it once it settles (a rejection fails the stream
+ * before any byte). Content that arrives for a stream destroyed before it was read is released.
+ */
+function settled (content: StreamContent | Promise<StreamContent>): StreamContent {
+  if (!(content instanceof Promise)) return content
+  // handled from now on: the stream reports a rejection when it is read, and only then
+  content.catch(() => {})
+  let read = false
+  const stream = new SlicesReadable([{ head: EMPTY, length: undefined }], EMPTY, () => {
+    read = true
+    return content.then((whole) => ({ content: toBody(whole), skip: 0, exact: true }))
+  })
+  stream.once('close', () => {
+    if (!read) content.then(release, () => {})
+  })
+  return stream
+}
+
+/** Releases content that will not be read: destroy(), cancel() or return(). */
+function release (content: StreamContent): void {
+  if (content instanceof Readable) content.destroy()
+  else if (content instanceof ReadableStream) content.cancel().catch(() => {})
+  else if (typeof content === 'object') {
+    const iterator = content as Partial<AsyncIterator<unknown>>
+    if (typeof iterator.return === 'function') Promise.resolve(iterator.return()).catch(() => {})
+  }
+}
 
 async function * readWhole (blob: Blob): AsyncGenerator<Uint8Array> {
   yield new Uint8Array(await blob.arrayBuffer())
@@ -57,6 +112,7 @@ async function * readWhole (blob: Blob): AsyncGenerator<Uint8Array> {
  * is served any number of times and in ranges; a stream or an iterator is read at most once.
  */
 export class VirtualFile implements DownloadFile {
+  declare [kOnePass]: (() => StreamContent | Promise<StreamContent>) | undefined
   readonly name: string | undefined
   readonly size: number | undefined
   readonly modifiedTime: Date | undefined
@@ -64,15 +120,21 @@ export class VirtualFile implements DownloadFile {
   readonly contentType: string | undefined
   readonly charset: string | undefined
   readonly acceptsRanges: boolean
+  readonly acceptsMultipleRanges: boolean
   readonly wasModifiedSince: ((since: Date) => boolean | Promise<boolean>) | undefined
   /** Text content, sent as is (Node encodes it as UTF-8); encoded only when a range is asked. */
   readonly #text: string | undefined
   #bytes: Buffer | undefined
   readonly #blob: Blob | undefined
   #once: Exclude<VirtualContent, Uint8Array | string | Blob> | undefined
+  readonly #factory: ContentFactory | undefined
+  readonly #seekable: boolean
   #consumed = false
 
-  constructor (content: VirtualContent, options: VirtualFileOptions = {}) {
+  /** Content produced afresh per response; resumable with a size and an etag or a modifiedTime. */
+  constructor (content: ContentFactory, options?: FactoryFileOptions)
+  constructor (content: VirtualContent, options?: VirtualFileOptions)
+  constructor (content: VirtualContent | ContentFactory, options: FactoryFileOptions = {}) {
     if (!(options instanceof CheckedOptions)) checkOptions(OPTIONS, options)
     // every field is assigned, in one order, whatever the content: one object shape for the hot path
     let { name, size, modifiedTime, contentType, charset } = options
@@ -90,6 +152,8 @@ export class VirtualFile implements DownloadFile {
         name ??= content.name
         modifiedTime ??= new Date(content.lastModified)
       }
+    } else if (typeof content === 'function') {
+      this.#factory = content
     } else if (content !== null && typeof content === 'object' &&
       (content instanceof Readable || Symbol.asyncIterator in content || Symbol.iterator in content)) {
       this.#once = content
@@ -104,11 +168,32 @@ export class VirtualFile implements DownloadFile {
     this.etag = options.etag
     this.contentType = contentType
     this.charset = charset
-    this.acceptsRanges = this.#once === undefined
     this.wasModifiedSince = options.wasModifiedSince
+    this.#seekable = options.seekable === true
+    if (this.#seekable && this.#factory === undefined) throw new InvalidOption('VirtualFile.seekable', 'only content given as a factory (a function) can be seekable')
+    // a factory answers ranges only with a size and a validator: If-Range makes resuming safe only
+    // when the bytes of one validator are always the same bytes
+    this.acceptsRanges = this.#factory === undefined
+      ? this.#once === undefined
+      : size !== undefined && (options.etag !== undefined || modifiedTime !== undefined)
+    this.acceptsMultipleRanges = this.acceptsRanges
+    // not seekable: a multipart answer produces the content once and cuts the parts from it
+    this[kOnePass] = this.#factory !== undefined && !this.#seekable ? () => produce(this.#factory as ContentFactory, undefined) : undefined
   }
 
   stream (range?: ByteRange): StreamContent {
+    const factory = this.#factory
+    if (factory !== undefined) {
+      // seekable, or the whole file: the factory's content is the answer
+      if (this.#seekable || range === undefined) return settled(produce(factory, this.#seekable ? range : undefined))
+      // the range of content that cannot seek: produced when first read, the bytes before the
+      // range skipped, the producer stopped after it
+      const open = (whole: StreamContent): PartSource => ({ content: toBody(whole), skip: range.start, exact: false })
+      return new SlicesReadable([{ head: EMPTY, length: range.end - range.start + 1 }], EMPTY, () => {
+        const produced = produce(factory, undefined)
+        return produced instanceof Promise ? produced.then(open) : open(produced)
+      })
+    }
     if (this.#text !== undefined) {
       if (range === undefined) return this.#text
       this.#bytes ??= Buffer.from(this.#text)
@@ -139,12 +224,6 @@ export class VirtualFile implements DownloadFile {
     const content = this.#once
     this.#once = undefined
     this.#consumed = true
-    if (content === undefined) return
-    if (content instanceof Readable) content.destroy()
-    else if (content instanceof ReadableStream) content.cancel().catch(() => {})
-    else {
-      const iterator = content as Partial<AsyncIterator<unknown>>
-      if (typeof iterator.return === 'function') Promise.resolve(iterator.return()).catch(() => {})
-    }
+    if (content !== undefined) release(content)
   }
 }

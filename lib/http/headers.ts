@@ -72,7 +72,9 @@ export function responseHeaders (plan: DownloadPlan, meta: FileMetadata, decisio
       const { start, end } = decision.range
       headers['content-length'] = String(end - start + 1)
       headers['content-range'] = `bytes ${start}-${end}/${meta.size as number}`
-    } else if (meta.size !== undefined) {
+    } else if (meta.size !== undefined && decision.ranges === undefined) {
+      // (multipart/byteranges: the body's type and length come with its layout, in serve.ts; the
+      // Content-Type here is the parts' own)
       headers['content-length'] = String(meta.size)
     }
     if (plan.acceptRanges && meta.ranges) headers['accept-ranges'] = 'bytes'
