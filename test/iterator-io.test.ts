@@ -1,5 +1,6 @@
 import { once } from 'node:events'
-import { Readable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import fc from 'fast-check'
 import t from 'tap'
 import { BytesIteratorIO } from '../lib/io/bytes-iterator-io.js'
@@ -290,4 +291,22 @@ t.test('an async source\'s first items are not held back waiting for a full chun
   })
   await once(stream, 'end')
   t.same(chunks, ['first', 'second'])
+})
+
+t.test('a sync iterator read by a consumer that never pushes back still lets the event loop turn', async (t) => {
+  for (const make of [
+    (items: Iterable<string>) => new TextIteratorIO(items),
+    (items: Iterable<string>) => new BytesIteratorIO(items)
+  ]) {
+    const order: string[] = []
+    function * items (): Generator<string> {
+      setImmediate(() => order.push('immediate'))
+      for (let i = 0; i < 200; i++) yield 'x'.repeat(65_536)
+      order.push('produced')
+    }
+    // takes every chunk at once: the stream alone decides when to stop reading
+    const sink = new Writable({ write (chunk, encoding, callback) { callback() } })
+    await pipeline(make(items()), sink)
+    t.same(order, ['immediate', 'produced'], 'the immediate ran before the iterator was through')
+  }
 })

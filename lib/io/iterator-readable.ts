@@ -4,6 +4,12 @@ import { integer } from '../check-options.js'
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024
 /** An async source's gathered bytes wait at most this long for more, so a slow source is not held up. */
 const FLUSH_DELAY_MS = 10
+/**
+ * Chunks a sync iterator produces in a row before the event loop gets a turn. A consumer that never
+ * pushes back (a fast client: the socket takes every write at once) would otherwise keep the
+ * stream reading the iterator in one go, and the server answering nothing else meanwhile.
+ */
+const SYNC_BURST = 16
 
 export interface IteratorReadableOptions {
   /** About how many bytes each chunk holds, and how far the reader runs ahead (default 64 KiB). */
@@ -40,6 +46,7 @@ export abstract class IteratorReadable extends Readable {
   #pulling = false
   #finished = false
   #flushTimer: NodeJS.Timeout | undefined
+  #burst = 0
 
   protected constructor (iterable: Iterable<unknown> | AsyncIterable<unknown>, options: IteratorReadableOptions, reader: string) {
     const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
@@ -60,7 +67,16 @@ export abstract class IteratorReadable extends Readable {
   override _read (): void {
     if (this.#pulling) return
     if (this.#async) void this.#pullAsync()
-    else this.#pullSync()
+    else if (++this.#burst < SYNC_BURST) this.#pullSync()
+    else {
+      // a turn for the rest of the server, then on
+      this.#burst = 0
+      this.#pulling = true
+      setImmediate(() => {
+        this.#pulling = false
+        if (!this.destroyed) this.#pullSync()
+      })
+    }
   }
 
   #pullSync (): void {
