@@ -16,10 +16,10 @@ type OnePass = () => StreamContent | Promise<StreamContent>
  */
 export function multipartBody (file: DownloadFile, ranges: readonly ByteRange[], layout: MultipartLayout): Readable {
   const parts = ranges.map(({ start, end }, index) => ({ head: layout.heads[index] as Buffer, length: end - start + 1 }))
-  const onePass = (file as { [kOnePass]?: OnePass })[kOnePass]
+  const onePass = (file as { [kOnePass]?: () => OnePass | undefined })[kOnePass]?.()
   const open: OpenPart = onePass === undefined
     ? (index) => ({ content: toBody(file.stream(ranges[index])), skip: 0, exact: true })
-    : onePassParts(onePass.bind(file), ranges)
+    : onePassParts(onePass, ranges)
   return new SlicesReadable(parts, layout.tail, open)
 }
 

@@ -99,8 +99,9 @@ for (const kind of ['http1', 'h2c'] as ServerKind[]) {
     streaming.pause()
     const received = streaming.received()
     streaming.cancel()
-    await eventually(() => fromOption.has(id))
+    await eventually(() => fromOption.has(id) && fromChannel.has(id))
     const event = fromOption.get(id) as DownloadEvent
+    t.equal(fromChannel.get(id), event, 'the same event on the channel')
     t.match(event, { status: 200, outcome: 'aborted', reachedEnd: false, error: undefined })
     t.ok(event.bytesSent >= received && event.bytesSent < 1024 * 65_536, `${event.bytesSent} bytes handed over, ${received} received`)
   })

@@ -112,7 +112,6 @@ async function * readWhole (blob: Blob): AsyncGenerator<Uint8Array> {
  * is served any number of times and in ranges; a stream or an iterator is read at most once.
  */
 export class VirtualFile implements DownloadFile {
-  declare [kOnePass]: (() => StreamContent | Promise<StreamContent>) | undefined
   readonly name: string | undefined
   readonly size: number | undefined
   readonly modifiedTime: Date | undefined
@@ -177,8 +176,15 @@ export class VirtualFile implements DownloadFile {
       ? this.#once === undefined
       : size !== undefined && (options.etag !== undefined || modifiedTime !== undefined)
     this.acceptsMultipleRanges = this.acceptsRanges
-    // not seekable: a multipart answer produces the content once and cuts the parts from it
-    this[kOnePass] = this.#factory !== undefined && !this.#seekable ? () => produce(this.#factory as ContentFactory, undefined) : undefined
+  }
+
+  /**
+   * A factory that cannot seek, for a multipart answer: its content produced once, the parts cut
+   * from it (a method of the class, not of each file: the in-memory path keeps its object shape).
+   */
+  [kOnePass] (): (() => StreamContent | Promise<StreamContent>) | undefined {
+    const factory = this.#factory
+    return factory === undefined || this.#seekable ? undefined : () => produce(factory, undefined)
   }
 
   stream (range?: ByteRange): StreamContent {
