@@ -1,12 +1,15 @@
 // npm run bench: every benchmark, contenders alternating in rounds, medians and ratios, one table.
-// ROUNDS (default 5) and ONLY (a comma-separated list of benchmark numbers) narrow a run.
+// ROUNDS (default 5) and ONLY (a comma-separated list of benchmark numbers) narrow a run; benchmark 9
+// takes ZIP_ENTRIES (default 1000) and ZIP_ENTRY_BYTES (default 1 MiB), e.g. ONLY=9 ROUNDS=1
+// ZIP_ENTRIES=10 ZIP_ENTRY_BYTES=65536 for a quick check that it runs.
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { diskBenchmark } from './disk.js'
 import { alternate, CLIENT_CPU, curlDownload, generatorAlone, median, requestRate, SERVER_CPU, startServer } from './harness.js'
-import { CSV_ROWS, LARGE_BYTES } from './servers.js'
+import { CSV_ROWS, LARGE_BYTES, ZIP_ENTRIES, ZIP_ENTRY_BYTES } from './servers.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const ONLY = process.env.ONLY?.split(',').map(Number)
@@ -25,6 +28,13 @@ async function withServers (names, body) {
   } finally {
     await Promise.all(servers.map((server) => server.close()))
   }
+}
+
+/** A process's resident set size, in MiB, from /proc/PID/status (Linux). */
+function rssOf (pid) {
+  const line = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (line === null) throw new Error(`no VmRSS for ${pid}`)
+  return Number(line[1]) / 1024
 }
 
 const benchmarks = {
@@ -197,8 +207,46 @@ const benchmarks = {
       console.error(`  one multipart request: ${medians.get('multipart').toFixed(3)} s; ${parts} requests: ${medians.get('singles').toFixed(3)} s`)
       report('8. Several ranges', `${parts} single-range requests time / one multipart request`, `${ratio.toFixed(3)} (${medians.get('multipart').toFixed(3)} vs ${medians.get('singles').toFixed(3)} s, ${(parts * length / MiB).toFixed(0)} MiB)`, 'info', true)
     })
-  }
+  },
 
+  async 9 () {
+    // a ZIP of ZIP_ENTRIES stored entries (ZIP_ENTRY_BYTES each, in memory) against the same bytes
+    // written raw; curl beside the server, as benchmark 2. The server's RSS is sampled from
+    // /proc/PID/status every 20 ms during each download: its growth over the RSS before it
+    const contentBytes = ZIP_ENTRIES * ZIP_ENTRY_BYTES
+    console.error(`9. ZIP archive: ${ZIP_ENTRIES.toLocaleString('en')} entries of ${(ZIP_ENTRY_BYTES / 1024).toLocaleString('en')} KiB (${(contentBytes / MiB).toFixed(0)} MiB), client on the server's CPU, ${ROUNDS} rounds`)
+    await withServers(['zip-downloadview', 'zip-raw'], async (servers) => {
+      const memory = { 'zip-downloadview': [], 'zip-raw': [] }
+      const medians = await alternate(['zip-downloadview', 'zip-raw'], ROUNDS, async (name) => {
+        const { pid, url } = servers[name]
+        const before = rssOf(pid)
+        let peak = before
+        const sampler = setInterval(() => { peak = Math.max(peak, rssOf(pid)) }, 20)
+        let result
+        try {
+          result = await curlDownload(url, { cpu: SERVER_CPU })
+        } finally {
+          clearInterval(sampler)
+        }
+        const after = rssOf(pid)
+        memory[name].push({ before, peak: Math.max(peak, after), after })
+        // an entry's headers, data descriptor and central record: about 130 bytes with these names
+        const expected = name === 'zip-raw' ? contentBytes : contentBytes + ZIP_ENTRIES * 256 + 1024
+        if (name === 'zip-raw' ? result.bytes !== expected : result.bytes <= contentBytes || result.bytes > expected) throw new Error(`${name}: ${result.bytes} bytes`)
+        return contentBytes / result.seconds / MiB
+      })
+      const ratio = medians.get('zip-downloadview') / medians.get('zip-raw')
+      report('9. ZIP archive', 'ZipFile / raw node:http throughput of the same bytes', `${ratio.toFixed(3)} (${medians.get('zip-downloadview').toFixed(0)} vs ${medians.get('zip-raw').toFixed(0)} MiB/s)`, 'info', true)
+      for (const name of ['zip-downloadview', 'zip-raw']) {
+        // the warm-up round included: the first download's growth is the one that could stay
+        const samples = memory[name]
+        const growth = Math.max(...samples.map(({ before, peak }) => peak - before))
+        const drift = samples.at(-1).after - samples[0].before
+        console.error(`  ${name}: RSS ${samples.map(({ before, peak, after }) => `${before.toFixed(0)}/${peak.toFixed(0)}/${after.toFixed(0)}`).join(', ')} MiB (before/peak/after)`)
+        report('9. ZIP archive', `${name} server RSS: peak growth during a download; first before to last after`, `+${growth.toFixed(1)} MiB; ${drift >= 0 ? '+' : ''}${drift.toFixed(1)} MiB`, name === 'zip-downloadview' ? '<= 32 MiB' : 'info', name !== 'zip-downloadview' || growth <= 32)
+      }
+    })
+  }
 }
 
 console.error(`fastify-downloadview benchmarks — Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`)

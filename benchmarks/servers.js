@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { pipeline, Readable } from 'node:stream'
 import Fastify from 'fastify'
-import fastifyDownloadView, { BytesIteratorIO, ContentFile, HTTPFile, TextIteratorIO, VirtualFile } from 'fastify-downloadview'
+import fastifyDownloadView, { BytesIteratorIO, ContentFile, HTTPFile, TextIteratorIO, VirtualFile, ZipFile } from 'fastify-downloadview'
 
 export const CSV_ROWS = Number(process.env.CSV_ROWS ?? 3_000_000)
 export const LARGE_BYTES = Number(process.env.LARGE_BYTES ?? 1024 ** 3)
@@ -21,6 +21,16 @@ export function * csvRows (rows = CSV_ROWS) {
 const chunk = Buffer.alloc(CHUNK, 'x')
 export function * largeChunks (total = LARGE_BYTES) {
   for (let sent = 0; sent < total; sent += CHUNK) yield chunk
+}
+
+// 9. ZIP archive: ZIP_ENTRIES entries of ZIP_ENTRY_BYTES each (default 1,000 x 1 MiB)
+export const ZIP_ENTRIES = Number(process.env.ZIP_ENTRIES ?? 1000)
+export const ZIP_ENTRY_BYTES = Number(process.env.ZIP_ENTRY_BYTES ?? 1024 * 1024)
+/** One entry's bytes, shared by every entry (and by the raw server's writes): no production cost. */
+function zipEntryBytes () {
+  const bytes = Buffer.alloc(ZIP_ENTRY_BYTES)
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131) & 0xff
+  return bytes
 }
 
 export function rangeBytes () {
@@ -163,6 +173,28 @@ const servers = {
     await app.register(fastifyDownloadView)
     app.get('/', (request, reply) => reply.virtualDownload(blob, { basename: 'large.bin' }))
     return app
+  },
+
+  // 9. ZIP archive: the entries as one stored ZIP (its length known: Content-Length)...
+  async 'zip-downloadview' () {
+    const bytes = zipEntryBytes()
+    const app = Fastify()
+    await app.register(fastifyDownloadView)
+    app.get('/', { virtualDownload: true }, () => new ZipFile(
+      Array.from({ length: ZIP_ENTRIES }, (_, i) => ({ name: `files/${i}.bin`, file: new ContentFile(bytes) })),
+      { name: 'bundle.zip' }))
+    return app
+  },
+  // ...and the same bytes written raw, entry after entry, to a node:http response
+  async 'zip-raw' () {
+    const bytes = zipEntryBytes()
+    function * entries () {
+      for (let i = 0; i < ZIP_ENTRIES; i++) yield bytes
+    }
+    return createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': ZIP_ENTRIES * ZIP_ENTRY_BYTES })
+      pipeline(Readable.from(entries()), res, () => {})
+    })
   },
 
   async 'range-static' () {

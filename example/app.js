@@ -2,10 +2,12 @@
 // Run it with `npm run demo` (or `node example/server.js` after `npm run build`); behind nginx, see
 // example/nginx.conf.
 import { createHash } from 'node:crypto'
+import { openAsBlob } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import fastifyDownloadView, {
-  ContentFile, HTTPFile, VirtualFile, TextIteratorIO, virtualDownloadRoute, pathDownloadRoute
+  ContentFile, HTTPFile, VirtualFile, TextIteratorIO, ZipFile, virtualDownloadRoute, pathDownloadRoute
 } from 'fastify-downloadview'
 import { DEMO_CUSTOMERS, demoShop, sqliteUnavailable } from './export.js'
 
@@ -18,6 +20,9 @@ export const FILES = fileURLToPath(new URL('./files', import.meta.url))
  * better-sqlite3` makes it this Node's); undefined when it is in.
  */
 export const sqliteMissing = sqliteUnavailable()
+
+/** The rows of the CSV in the demo's ZIP (/bundle.zip). */
+export const BUNDLE_ROWS = 20_000
 
 /**
  * The links of the index page, in order. A description is plain text; `backticks` mark a command,
@@ -54,6 +59,11 @@ export const examples = [
     href: '/remote.bin',
     text: 'Remote file',
     description: 'the resumable file again, fetched from another server (a local upstream the demo starts) through HTTPFile: its size, ETag and ranges are the upstream\'s; resume it with `curl -C - -o remote.bin <this link>`'
+  },
+  {
+    href: '/bundle.zip',
+    text: 'Download all as ZIP',
+    description: `several files as one ZIP (ZipFile): a ${BUNDLE_ROWS.toLocaleString('en')}-row CSV from a generator, the 1 MiB file above, a report with a non-ASCII name and example/files/notes.txt, stored with their sizes known, so the archive's Content-Length is exact (browsers show a real progress bar); each file is produced only when its turn comes; \`unzip -l bundle.zip\` lists them`
   },
   {
     href: '/disk/notes.txt',
@@ -202,6 +212,20 @@ export async function buildDemo (opts = {}, pluginOptions = {}) {
     cacheControl: 'public, max-age=3600',
     getFile: async () => new ContentFile(bytes, { name: 'resumable.bin', etag, modifiedTime })
   }))
+
+  // Several files as one ZIP, streamed entry after entry. Every entry declares its size before it
+  // is read (the CSV's is counted once, here), so the archive's length is known up front: an exact
+  // Content-Length, a progress bar in the browser, and HEAD without producing anything.
+  let csvBytes = 0
+  for (const row of csvRows(BUNDLE_ROWS)) csvBytes += Buffer.byteLength(row)
+  app.get('/bundle.zip', { virtualDownload: true }, async () => new ZipFile([
+    { name: 'README.txt', file: new ContentFile('Made by the fastify-downloadview demo: one ZIP, streamed, with an exact size.\n') },
+    { name: 'export/rows.csv', file: new VirtualFile(() => new TextIteratorIO(csvRows(BUNDLE_ROWS)), { size: csvBytes }) },
+    { name: 'reports/rapport-été-2026.csv', file: new ContentFile('mois,ventes\njuillet,42\naoût,17\n') },
+    { name: 'data/resumable.bin', file: new ContentFile(bytes) },
+    // a file on disk, as a Blob: its size is the file's
+    { name: 'notes.txt', file: await openAsBlob(join(FILES, 'notes.txt')) }
+  ], { name: 'bundle.zip', modifiedTime }))
 
   // 4. Files on disk: getPath returns a path relative to root (send confines it there: no `..`, no
   // dotfile, no symlink out of it). With the plugin's offload option (see server.js), the answer is an

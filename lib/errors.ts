@@ -37,9 +37,9 @@ export const InvalidFile = createError<'FST_DOWNLOADVIEW_INVALID_FILE', 500, [se
 export const InvalidFileField = createError<'FST_DOWNLOADVIEW_INVALID_FILE_FIELD', 500, [field: string, problem: string]>(
   'FST_DOWNLOADVIEW_INVALID_FILE_FIELD', 'Invalid file %s: %s', 500, TypeError)
 
-/** A stream or iterator content was asked for a second time. */
-export const ContentConsumed = createError<'FST_DOWNLOADVIEW_CONTENT_CONSUMED', 500, []>(
-  'FST_DOWNLOADVIEW_CONTENT_CONSUMED', 'This VirtualFile wraps a stream or an iterator, which can be read only once', 500)
+/** Content that is read once (a stream, an iterator, an archive) was asked for a second time. */
+export const ContentConsumed = createError<'FST_DOWNLOADVIEW_CONTENT_CONSUMED', 500, [kind?: string]>(
+  'FST_DOWNLOADVIEW_CONTENT_CONSUMED', 'This %s can be read only once (a stream, an iterator, an archive), and was asked for a second time', 500)
 
 /** The content produced a number of bytes other than the size the wrapper declared. */
 export const SizeMismatch = createError<'FST_DOWNLOADVIEW_SIZE_MISMATCH', 500, [declared: number, seen: string]>(
@@ -52,6 +52,10 @@ export const ContentClosed = createError<'FST_DOWNLOADVIEW_CONTENT_CLOSED', 500,
 /** TextIteratorIO / BytesIteratorIO got an item of the wrong type. */
 export const InvalidIteratorItem = createError<'FST_DOWNLOADVIEW_INVALID_ITEM', 500, [reader: string, expected: string, seen: string]>(
   'FST_DOWNLOADVIEW_INVALID_ITEM', '%s expects %s items, got %s', 500, TypeError)
+
+/** A ZipFile entry that cannot be archived: not { name, file }, or a refused name (empty, a directory, absolute, `..`). */
+export const InvalidZipEntry = createError<'FST_DOWNLOADVIEW_INVALID_ZIP_ENTRY', 500, [entry: string, problem: string]>(
+  'FST_DOWNLOADVIEW_INVALID_ZIP_ENTRY', 'Invalid ZIP entry %s: %s', 500, TypeError)
 
 /** A route built by virtualDownloadRoute ran without the plugin registered in its context. */
 export const NotRegistered = createError<'FST_DOWNLOADVIEW_NOT_REGISTERED', 500, []>(

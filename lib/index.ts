@@ -25,11 +25,12 @@ export default fastifyDownloadView
 
 export {
   FileNotFound, InvalidOption, InvalidFile, InvalidFileField, ContentConsumed, SizeMismatch, ContentClosed,
-  InvalidIteratorItem, NotRegistered, SerializedFile, Forbidden, InvalidPath, BadGateway
+  InvalidIteratorItem, NotRegistered, SerializedFile, Forbidden, InvalidPath, BadGateway, InvalidZipEntry
 } from './errors.js'
 export { VirtualFile, type VirtualContent, type VirtualFileOptions, type ContentFactory, type FactoryFileOptions } from './files/virtual-file.js'
 export { ContentFile, type ContentFileOptions } from './files/content-file.js'
 export { HTTPFile, type HTTPFileOptions } from './files/http-file.js'
+export { ZipFile, type ZipFileOptions, type ZipEntry } from './files/zip-file.js'
 export { TextIteratorIO, type TextIteratorIOOptions } from './io/text-iterator-io.js'
 export { BytesIteratorIO, type BytesIteratorIOOptions } from './io/bytes-iterator-io.js'
 export { virtualDownloadRoute, type VirtualDownloadRouteOptions, type GetFile, type Downloadable } from './entry-points.js'

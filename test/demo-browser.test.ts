@@ -59,6 +59,10 @@ const expected: Record<string, Expected> = {
 t.test('the demo in Chromium', async (t) => {
   const demo = await startDemo(t)
   const index = new URL('/', demo.url).href
+  // the ZIP as the demo sends it: what the browser must save
+  const bundle = await withTimeout(fetch(new URL('/bundle.zip', demo.url)), TIMEOUT, 'GET /bundle.zip')
+  const bundleBytes = Buffer.from(await withTimeout(bundle.arrayBuffer(), TIMEOUT, 'the ZIP'))
+  expected['/bundle.zip'] = { download: 'bundle.zip', content: bundleBytes }
   if (SQLITE) {
     // the CSV of the demo's database (its rows are checked by test/demo.test.ts): what the browser
     // must save is what the demo sends
@@ -97,6 +101,59 @@ t.test('the demo in Chromium', async (t) => {
   const hrefs: string[] = []
   for (const link of await indexPage.locator('a[href]').all()) hrefs.push(await link.getAttribute('href') ?? '')
   t.same([...hrefs].sort(), Object.keys(expected).sort(), 'one link per example, each one tested here')
+
+  // What Chromium's download manager reports, from the Browser domain of the DevTools protocol: a
+  // context of its own whose downloads go to a directory of the test's, with their events
+  await t.test('/bundle.zip: Chromium knows the ZIP\'s total size from its first byte (a real progress bar)', async (t) => {
+    const zipContext = await browser.newContext({ acceptDownloads: true })
+    t.teardown(async () => { await withTimeout(zipContext.close(), TIMEOUT, 'closing a context') })
+    const page = await zipContext.newPage()
+    await page.goto(index)
+    // the tab's own session tells its browser context; the browser's session sets its downloads
+    const tab = await zipContext.newCDPSession(page)
+    const { targetInfo } = await tab.send('Target.getTargetInfo')
+    await tab.detach()
+    const { browserContextId } = targetInfo
+    t.ok(browserContextId, 'the tab\'s browser context')
+    const session = await browser.newBrowserCDPSession()
+    t.teardown(async () => { await session.detach() })
+    const downloadPath = t.testdir()
+    await session.send('Browser.setDownloadBehavior', { behavior: 'allowAndName', browserContextId, downloadPath, eventsEnabled: true })
+
+    /** Clicks `href`; resolves with every progress event of its download, the last one not in progress. */
+    const progress = async (href: string): Promise<Array<{ totalBytes: number, receivedBytes: number, state: string, guid: string }>> => {
+      const events: Array<{ totalBytes: number, receivedBytes: number, state: string, guid: string }> = []
+      let listener: (event: { totalBytes: number, receivedBytes: number, state: string, guid: string }) => void = () => {}
+      const over = new Promise<void>((resolve) => {
+        listener = (event) => {
+          events.push(event)
+          if (event.state !== 'inProgress') resolve()
+        }
+        session.on('Browser.downloadProgress', listener)
+      })
+      await page.locator(`a[href="${href}"]`).click()
+      await withTimeout(over, TIMEOUT, `the download of ${href}`)
+      session.off('Browser.downloadProgress', listener)
+      return events
+    }
+
+    const events = await progress('/bundle.zip')
+    const last = events.at(-1)
+    t.equal(last?.state, 'completed', 'the download completed')
+    t.equal(last?.receivedBytes, bundleBytes.length, `all ${bundleBytes.length} bytes received`)
+    const inProgress = events.filter((event) => event.state === 'inProgress')
+    t.ok(inProgress.length > 0, 'progress was reported while it ran')
+    t.same([...new Set(events.map((event) => event.totalBytes))], [bundleBytes.length], 'every report, from the first, gives the archive\'s size as the total')
+    t.equal(inProgress[0]?.receivedBytes, 0, 'the first report came before any byte was received')
+    const saved = await readFile(join(downloadPath, last?.guid ?? ''))
+    t.ok(saved.equals(bundleBytes), 'the saved file is the archive')
+
+    // a file streamed without a length: Chromium reports no total while it runs
+    const unsized = await progress('/generated.txt')
+    t.equal(unsized.at(-1)?.state, 'completed')
+    t.same([...new Set(unsized.filter((event) => event.state === 'inProgress' && event.receivedBytes === 0).map((event) => event.totalBytes))], [0],
+      'for comparison, /generated.txt (chunked): a total of 0, unknown, before its bytes arrive')
+  })
 
   for (const href of hrefs) {
     await t.test(`${href} clicked in Chromium`, async (t) => {

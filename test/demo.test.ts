@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { ROOT, describedAs, htmlText, resumableBytes, startDemo, withTimeout } from './demo-harness.js'
 import { startNginxWith, type NginxSetup } from './protocols.js'
+import { ArchiveFile, sha256 } from './zip-readers.js'
 
 const CURL_TIMEOUT = 30_000
 const SHUTDOWN_TIMEOUT = 10_000
@@ -42,6 +43,15 @@ async function curl (args: string[], cwd = ROOT): Promise<string> {
 
 const HELLO = 'Hello world!\n'
 const ROWS = 1_000_000
+/** The rows of the CSV in the demo's ZIP (example/app.js's BUNDLE_ROWS). */
+const BUNDLE_ROWS = 20_000
+
+/** The demo's generated CSV of `rows` rows. */
+function exportCsv (rows: number): string {
+  const lines = ['id,email,score\n']
+  for (let i = 1; i <= rows; i++) lines.push(`${i},user${i}@example.com,${i * 3}\n`)
+  return lines.join('')
+}
 /** The demo's on-disk files (example/files), served by the /disk/ links. */
 const FILES = join(ROOT, 'example', 'files')
 const NOTES = await readFile(join(FILES, 'notes.txt'))
@@ -183,6 +193,32 @@ const expected: Record<string, Expected> = {
     ranges: true,
     check: hasContent(resumableBytes())
   },
+  '/bundle.zip': {
+    file: 'bundle.zip',
+    type: 'application/zip',
+    disposition: 'attachment; filename="bundle.zip"',
+    // the archive's exact length, set below from a first download (checked against its bytes there)
+    length: -1,
+    ranges: false,
+    check: async (t, path) => {
+      const archive = await ArchiveFile.of(await readFile(path))
+      t.teardown(() => archive.remove())
+      const unzip = await archive.unzipTest()
+      t.equal(unzip.code, 0, 'unzip -t passes')
+      t.match(unzip.output, /No errors detected/)
+      const { entries, bad } = await archive.python()
+      t.equal(bad, null, 'Python\'s zipfile: every CRC checks')
+      const contents: Record<string, string | Buffer> = {
+        'README.txt': 'Made by the fastify-downloadview demo: one ZIP, streamed, with an exact size.\n',
+        'export/rows.csv': exportCsv(BUNDLE_ROWS),
+        'reports/rapport-été-2026.csv': 'mois,ventes\njuillet,42\naoût,17\n',
+        'data/resumable.bin': resumableBytes(),
+        'notes.txt': NOTES
+      }
+      t.same(entries.map((entry) => entry.name), Object.keys(contents), 'its files, in order')
+      t.same(entries.filter((entry) => entry.sha256 !== sha256(contents[entry.name] ?? '')).map((entry) => entry.name), [], 'each file\'s bytes')
+    }
+  },
   '/disk/notes.txt': {
     file: 'notes.txt',
     type: 'text/plain; charset=utf-8',
@@ -208,9 +244,15 @@ const demo = await startDemo(t)
 // demo's), tap's root test ends once idle for a few timer ticks.
 const index = await withTimeout(fetch(demo.url + '/'), CURL_TIMEOUT, 'GET /')
 const html = await withTimeout(index.text(), CURL_TIMEOUT, 'the index page body')
+// the ZIP's length, known before any of its files is read: its Content-Length is its bytes' count
+const bundle = await withTimeout(fetch(demo.url + '/bundle.zip'), CURL_TIMEOUT, 'GET /bundle.zip')
+const bundleBytes = Buffer.from(await withTimeout(bundle.arrayBuffer(), CURL_TIMEOUT, 'the ZIP'))
 t.equal(index.status, 200, 'the index page')
 t.match(index.headers.get('content-type'), /^text\/html\b/, 'an HTML page')
 const hrefs = [...html.matchAll(/href="([^"]*)"/g)].map((match) => match[1] ?? '')
+t.equal(bundle.headers.get('content-length'), String(bundleBytes.length), 'the ZIP\'s Content-Length is its length')
+;(expected['/bundle.zip'] as Expected).length = bundleBytes.length
+t.match(htmlText(describedAs(html, '/bundle.zip')), new RegExp(`a ${BUNDLE_ROWS.toLocaleString('en')}-row CSV`), 'the index page gives the CSV\'s rows')
 t.same([...hrefs].sort(), Object.keys(expected).sort(), 'one link per example, each one tested here')
 
 for (const href of hrefs) {

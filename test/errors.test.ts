@@ -7,7 +7,7 @@ import * as api from '../lib/index.js'
 t.test('every error constructor is exported and documented with its code and status', async (t) => {
   const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
   const constructors = Object.entries(errors).filter(([name]) => name !== 'describe')
-  t.equal(constructors.length, 13)
+  t.equal(constructors.length, 14)
   for (const [name, constructor] of constructors) {
     t.equal((api as Record<string, unknown>)[name], constructor, `${name} is exported`)
     const error = new (constructor as new (...args: unknown[]) => Error & { code: string, statusCode: number })('a', 'b')

@@ -15,17 +15,20 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
 
 const ESM = `import Fastify from 'fastify'
-import fastifyDownloadView, { ContentFile, VirtualFile, TextIteratorIO, virtualDownloadRoute } from 'fastify-downloadview'
+import fastifyDownloadView, { ContentFile, VirtualFile, TextIteratorIO, ZipFile, virtualDownloadRoute } from 'fastify-downloadview'
 const app = Fastify()
 await app.register(fastifyDownloadView)
 app.get('/hello', (request, reply) => reply.virtualDownload(new ContentFile('Hello world!\\n', { name: 'hello-world.txt' })))
 app.route(virtualDownloadRoute({ url: '/rows', getFile: () => new VirtualFile(new TextIteratorIO(['a,b\\n']), { name: 'rows.csv' }) }))
+// an archive: yazl, a dependency, installed with the package
+app.get('/zip', { virtualDownload: true }, () => new ZipFile([{ name: 'a.txt', file: new ContentFile('a') }], { name: 'a.zip' }))
 const hello = await app.inject('/hello')
 const rows = await app.inject('/rows')
+const zip = await app.inject('/zip')
 // the testing entry point resolves from the installed package
 const { assertDownloadResponse } = await import('fastify-downloadview/testing')
 assertDownloadResponse(hello, { basename: 'hello-world.txt', content: 'Hello world!\\n' })
-console.log(JSON.stringify([hello.body, hello.headers['content-disposition'], rows.body]))
+console.log(JSON.stringify([hello.body, hello.headers['content-disposition'], rows.body, zip.rawPayload.subarray(0, 4).toString('hex'), zip.headers['content-length'] === String(zip.rawPayload.length)]))
 `
 
 const CJS = `const Fastify = require('fastify')
@@ -74,8 +77,11 @@ app.get<{ Params: { name: string } }>('/disk/:name', { pathDownload: { root: '/s
 h2.route(pathDownloadRoute({ url: '/disk/:name', root: '/srv', getPath: (request: FastifyRequest<{ Params: { name: string } }, Http2Server>) => request.params.name }))
 logged.route(pathDownloadRoute({ url: '/disk', getPath: () => null }))
 
-// remote files and the testing entry point, strictly typed
-import { HTTPFile } from 'fastify-downloadview'
+// remote files, archives and the testing entry point, strictly typed (no type of yazl's reaches the
+// package's declarations: the consumer has no @types/yazl)
+import { HTTPFile, ZipFile, type ZipEntry } from 'fastify-downloadview'
+const zipEntries: ZipEntry[] = [{ name: 'a.txt', file: new ContentFile('a') }, { name: 'b.bin', file: new Blob(['b']) }]
+app.get('/bundle.zip', { virtualDownload: true }, () => new ZipFile(zipEntries, { name: maybeName, compress: undefined }))
 import { assertDownloadResponse } from 'fastify-downloadview/testing'
 app.get('/remote', { virtualDownload: true }, () => new HTTPFile('https://example.com/a.pdf', { name: maybeName, timeout: undefined }))
 assertDownloadResponse(await app.inject('/hello.txt'), { basename: maybeName, attachment: true })
@@ -99,7 +105,7 @@ t.test('npm pack installs and runs in ESM, CommonJS and strict TypeScript consum
   t.notOk(nested.includes('fastify'), 'one copy of fastify: the app\'s')
 
   await writeFile(join(app, 'esm.mjs'), ESM)
-  t.same(JSON.parse((await run(process.execPath, ['esm.mjs'], { cwd: app })).stdout), ['Hello world!\n', 'attachment; filename="hello-world.txt"', 'a,b\n'], 'ESM')
+  t.same(JSON.parse((await run(process.execPath, ['esm.mjs'], { cwd: app })).stdout), ['Hello world!\n', 'attachment; filename="hello-world.txt"', 'a,b\n', '504b0304', true], 'ESM')
   await writeFile(join(app, 'cjs.cjs'), CJS)
   t.same(JSON.parse((await run(process.execPath, ['cjs.cjs'], { cwd: app })).stdout), ['hi', 'attachment; filename="hi.txt"'], 'CommonJS require()')
 

@@ -15,6 +15,7 @@ import t, { type Test } from 'tap'
 import ts from 'typescript'
 import { assertDownloadResponse } from '../lib/testing.js'
 import { parseByteranges } from './fixtures/byteranges.js'
+import { readsBack } from './zip-readers.js'
 
 const run = promisify(execFile)
 const root = new URL('..', import.meta.url)
@@ -244,6 +245,30 @@ const runners: Record<string, (t: Test, snippet: Snippet) => Promise<void>> = {
     for (let i = 0; i < 100 && audit.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10))
     t.same(audit, ['127.0.0.1 report.pdf 206 0-4 5 complete', '127.0.0.1 report.pdf 206 5-11 7 complete'])
     t.same([...downloads], [['report.pdf', 1]], 'counted once')
+  },
+
+  async 'zip-file' (t, snippet) {
+    const receipt = '\x89PNG a scanned receipt\n'
+    const app = await appOf(t, snippet, { scans: { 'receipt.png': receipt } })
+    const bundle = await app.inject('/orders/7/bundle.zip')
+    t.equal(bundle.statusCode, 200)
+    t.equal(bundle.headers['content-disposition'], 'attachment; filename="order-A-1007.zip"')
+    t.equal(bundle.headers['content-type'], 'application/zip')
+    t.equal(bundle.headers['content-length'], String(bundle.rawPayload.length), 'an exact Content-Length')
+    await readsBack(t, bundle.rawPayload, [
+      { name: 'invoice.csv', content: 'item,quantity,price\nwidget,2,9.50\ngadget,1,24.00\n' },
+      { name: 'scans/receipt.png', content: receipt }
+    ], { method: 0 })
+    const head = await app.inject({ method: 'HEAD', url: '/orders/7/bundle.zip' })
+    t.equal(head.headers['content-length'], bundle.headers['content-length'], 'HEAD: the same length')
+    t.equal((await app.inject('/orders/9/bundle.zip')).statusCode, 404)
+    const all = await app.inject('/orders.zip')
+    t.equal(all.statusCode, 200)
+    t.equal(all.headers['content-length'], undefined, 'deflated: chunked')
+    await readsBack(t, all.rawPayload, [
+      { name: 'A-1007/invoice.csv', content: 'item,quantity,price\nwidget,2,9.50\ngadget,1,24.00\n' },
+      { name: 'A-1008/invoice.csv', content: 'item,quantity,price\ngizmo,3,5.00\n' }
+    ], { method: 8 })
   },
 
   async 'path-download' (t, snippet) {

@@ -211,7 +211,7 @@ export class VirtualFile implements DownloadFile {
       return blob.size <= SMALL_BLOB ? readWhole(blob) : blob.stream()
     }
     const content = this.#once
-    if (content === undefined || this.#consumed) throw new ContentConsumed()
+    if (content === undefined || this.#consumed) throw new ContentConsumed('VirtualFile')
     this.#consumed = true
     this.#once = undefined
     return content
