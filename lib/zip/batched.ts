@@ -1,8 +1,13 @@
 // The archive's bytes in batches: yazl writes each entry as several small chunks (its local header,
 // its data, its data descriptor), and a socket write per chunk costs a system call each: measured
-// as most of the time of an archive of small entries over HTTP. Whatever yazl wrote within one turn
-// of the event loop goes out as one chunk.
+// as most of the time of an archive of small entries over HTTP. What yazl wrote within one turn of
+// the event loop goes out in chunks of up to BATCH bytes: small ones joined, large ones sliced, not
+// copied (taking all of it at once joined every large entry's data into one copy: 9% of the CPU
+// time of an archive of 1 MiB entries).
 import { Readable } from 'node:stream'
+
+/** The most taken at once: small chunks up to it are joined, a larger one is taken in slices of it. */
+const BATCH = 64 * 1024
 
 export class Batched extends Readable {
   readonly #source: Readable
@@ -13,7 +18,7 @@ export class Batched extends Readable {
   constructor (source: Readable) {
     super({ highWaterMark: 64 * 1024 })
     this.#source = source
-    // paused mode: 'readable' says there are bytes, read() takes all of them at once
+    // paused mode: 'readable' says there are bytes, read() takes them
     source.on('readable', () => { if (this.#wanted) this.#schedule() })
     source.on('end', () => { this.push(null) })
   }
@@ -32,7 +37,9 @@ export class Batched extends Readable {
   readonly #flush = (): void => {
     this.#scheduled = false
     while (this.#wanted && !this.destroyed) {
-      const chunk = this.#source.read() as Buffer | null
+      const source = this.#source
+      // read(n) below the buffered length: a slice of the first chunk, or the chunks up to n joined
+      const chunk = (source.readableLength > BATCH ? source.read(BATCH) : source.read()) as Buffer | null
       if (chunk === null) return
       this.#wanted = this.push(chunk)
     }
