@@ -80,3 +80,14 @@ export async function settled (read: () => number, quiet = 20, tries = 1000): Pr
   }
   return last
 }
+
+/** Bytes that differ at every offset (a truncated or reordered body cannot pass for the good one). */
+export function pattern (size: number, seed: number): Buffer {
+  const bytes = Buffer.alloc(size)
+  let x = seed
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0
+    bytes[i] = x >>> 24
+  }
+  return bytes
+}

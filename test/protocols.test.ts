@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import * as http2 from 'node:http2'
 import t from 'tap'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { eventually } from './helpers.js'
+import { eventually, pattern } from './helpers.js'
 import { breakResponse, CLIENTS, download, failureVisible, openRequest, startServer, type ClientKind, type ClientResult, type ServerKind } from './protocols.js'
 
 // The harness's self-test: on every protocol, each client reports success for a good response
@@ -11,17 +11,6 @@ import { breakResponse, CLIENTS, download, failureVisible, openRequest, startSer
 const KiB = 1024
 const GOOD_SIZE = 300 * KiB
 const BROKEN_AFTER = 100 * KiB
-
-/** Bytes that differ at every offset (a truncated or reordered body cannot pass for the good one). */
-function pattern (size: number, seed: number): Buffer {
-  const bytes = Buffer.alloc(size)
-  let x = seed
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0
-    bytes[i] = x >>> 24
-  }
-  return bytes
-}
 
 const GOOD = pattern(GOOD_SIZE, 1)
 const PARTIAL = pattern(BROKEN_AFTER, 2)

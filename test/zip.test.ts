@@ -6,22 +6,11 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import t from 'tap'
 import { ContentFile, TextIteratorIO, VirtualFile, ZipFile, type DownloadFile, type ZipEntry } from '../lib/index.js'
-import { build } from './helpers.js'
+import { build, pattern } from './helpers.js'
 import { CLIENTS, download, startServer, type ServerKind } from './protocols.js'
 import { ArchiveFile, readsBack, type Expected } from './zip-readers.js'
 
 const KINDS: ServerKind[] = ['http1', 'h2c']
-
-/** Bytes that differ at every offset. */
-function pattern (size: number, seed: number): Buffer {
-  const bytes = Buffer.alloc(size)
-  let x = seed
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0
-    bytes[i] = x >>> 24
-  }
-  return bytes
-}
 
 const BIG = pattern(300 * 1024, 7)
 const CSV = 'id,name\n1,Ada\n2,Grace\n'
