@@ -38,8 +38,11 @@ export class Batched extends Readable {
     this.#scheduled = false
     while (this.#wanted && !this.destroyed) {
       const source = this.#source
-      // read(n) below the buffered length: a slice of the first chunk, or the chunks up to n joined
-      const chunk = (source.readableLength > BATCH ? source.read(BATCH) : source.read()) as Buffer | null
+      // read(n): n bytes, a slice of the first chunk or the chunks up to n joined. Always with n:
+      // read() alone takes everything buffered up to Node 24, only the first chunk from Node 26.
+      // Nothing buffered: read() says so (null) and asks for 'readable' when more comes.
+      const size = Math.min(source.readableLength, BATCH)
+      const chunk = (size === 0 ? source.read() : source.read(size)) as Buffer | null
       if (chunk === null) return
       this.#wanted = this.push(chunk)
     }
