@@ -179,6 +179,11 @@ t.test('errors before the first byte go to the error handler, without download h
   app.get('/short-stream', { virtualDownload: true }, () => failing({ stream: () => Readable.from([]) }))
   app.get('/long-first-chunk', { virtualDownload: true }, () => failing({ stream: () => Readable.from([Buffer.from('hello world')]) }))
   app.get('/long-after-exact', { virtualDownload: true }, () => failing({ stream: () => Readable.from([Buffer.from('hello'), Buffer.from('!')]) }))
+  // every chunk buffered, and ended, before the first read: the whole content is in hand (Node 26's
+  // read() without a size returns only the first chunk)
+  app.get('/short-buffered', { virtualDownload: true }, () => failing({
+    stream: () => new Readable({ read () { this.push('ab'); this.push('c'); this.push(null) } })
+  }))
   app.get('/bad-stream-return', { virtualDownload: true }, () => failing({ stream: () => 42 as unknown as string }))
   app.get('/closes-early', { virtualDownload: true }, () => failing({ size: undefined, stream: () => new Readable({ read () { this.destroy() } }) }))
   app.get('/close-throws', { virtualDownload: true }, () => failing({ open: () => { throw new Error('open') }, close: () => { throw new Error('close') } }))
@@ -197,6 +202,7 @@ t.test('errors before the first byte go to the error handler, without download h
     ['/short-stream', 500, /declared 5 bytes, but its content produced 0 bytes/],
     ['/long-first-chunk', 500, /declared 5 bytes, but its content produced 11 bytes/],
     ['/long-after-exact', 500, /declared 5 bytes, but its content produced 6 bytes/],
+    ['/short-buffered', 500, /declared 5 bytes, but its content produced 3 bytes/],
     ['/bad-stream-return', 500, /stream\(\) returning number/],
     ['/closes-early', 500, /The content stream closed before it ended/],
     ['/close-throws', 500, /open/]
